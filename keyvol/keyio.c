@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keyio.h"
+#include "keys.h"
+#include "log.h"
+#include "secmem.h"
+#include "util.h"
+
+static bool is_stdio(const char *path)
+{
+	return !path || streq(path, "-");
+}
+
+static const char *display_name(const char *path, const char *stdio_name)
+{
+	return is_stdio(path) ? stdio_name : path;
+}
+
+/* Read until end of file; -EFBIG once more than @size - 1 bytes arrive. */
+static int read_bounded(int fd, unsigned char *buf, size_t size, size_t *ret_len)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf + len, size - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		len += (size_t)n;
+		if (len >= size)
+			return -EFBIG;
+	}
+
+	*ret_len = len;
+	return 0;
+}
+
+static int input_open(const char *path)
+{
+	int fd;
+
+	if (is_stdio(path))
+		return STDIN_FILENO;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
+int key_input_read(const char *path, unsigned char **ret, size_t *ret_len)
+{
+	const char *name = display_name(path, "standard input");
+	_cleanup_secmem_ unsigned char *buf = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	fd = input_open(path);
+	buf = secmem_alloc(KEY_FILE_MAX + 1);
+	r = fd < 0 ? fd : buf ? read_bounded(fd, buf, KEY_FILE_MAX + 1, &len) : -errno;
+	if (fd > STDIN_FILENO)
+		close(fd);
+	if (r == 0 && len == 0)
+		r = -ENODATA;
+	if (r < 0) {
+		log_error("Failed to read key from %s: %s", name,
+			  r == -EFBIG	  ? "it is larger than 8 KiB"
+			  : r == -ENODATA ? "it is empty"
+					  : strerror(-r));
+		return r;
+	}
+
+	*ret = buf;
+	*ret_len = len;
+	buf = NULL;
+	return 0;
+}
+
+int text_input_read(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	const char *name = display_name(path, "standard input");
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	fd = input_open(path);
+	buf = malloc(max + 2);
+	r = fd < 0 ? fd : buf ? read_bounded(fd, (unsigned char *)buf, max + 1, &len) : -ENOMEM;
+	if (fd > STDIN_FILENO)
+		close(fd);
+	if (r < 0) {
+		log_error("Failed to read %s: %s", name,
+			  r == -EFBIG ? "it is too large" : strerror(-r));
+		return r;
+	}
+
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	buf = NULL;
+	return 0;
+}
+
+static int stdout_write(const void *data, size_t len, bool secret)
+{
+	const unsigned char *p = data;
+
+	if (secret && isatty(STDOUT_FILENO)) {
+		log_error("Refusing to write a key to a terminal: use --out FILE or a pipe.");
+		return -EPERM;
+	}
+
+	while (len > 0) {
+		ssize_t n = write(STDOUT_FILENO, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_error("Failed to write to standard output: %m");
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+
+	return 0;
+}
+
+int output_write(const char *path, const void *data, size_t len, mode_t mode, bool force,
+		 bool secret)
+{
+	struct stat st;
+	int r;
+
+	if (is_stdio(path))
+		return stdout_write(data, len, secret);
+
+	if (!force && lstat(path, &st) == 0) {
+		log_error("Refusing to overwrite %s: it exists (use --force to replace it).", path);
+		return -EEXIST;
+	}
+
+	r = write_file_atomic(path, data, len, mode);
+	if (r < 0)
+		log_error("Failed to write %s: %s", path, strerror(-r));
+	return r;
+}
