@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef BEKBOOT_ENCRYPT_H
+#define BEKBOOT_ENCRYPT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct crypt_device;
+
+/* Exit codes, documented in bekboot-encrypt(8). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_REFUSED = 3, /* nothing was changed */
+	EXIT_INTERRUPTED = 4, /* stopped at a safe point; resume continues */
+	EXIT_UNENCRYPTED = 5, /* status: something is not (fully) encrypted */
+};
+
+/*
+ * The space that data shift mode takes from the end of a filesystem: half of
+ * it becomes the LUKS2 header area at the head, the other half holds the
+ * first segment while it is moved.
+ */
+#define SHIFT_REDUCE_SIZE (32ULL << 20)
+#define SHIFT_HEADER_SIZE (SHIFT_REDUCE_SIZE / 2)
+#define DEVICE_MIN_SIZE	  (64ULL << 20)
+#define KEY_SIZE_BYTES	  64 /* aes-xts-plain64 with a 512-bit key */
+#define MAPPING_NAME_MAX  64
+#define STAGING_DIR	  "/var/lib/bekboot"
+
+enum encrypt_mode {
+	MODE_SHIFT, /* keep the data, header at the head of the device */
+	MODE_DETACHED, /* keep the data, header in a separate file */
+	MODE_FORMAT, /* a new empty filesystem */
+};
+
+struct encrypt_options {
+	const char *device;
+	const char *name;
+	const char *key_volume;
+	const char *key_file;
+	const char *key_name;
+	const char *header;
+	const char *mkfs_type;
+	const char *root;
+	const char *resilience;
+	uint64_t hotzone_size;
+	bool format;
+	bool yes;
+	bool json;
+};
+
+/* What preflight learnt about the device, and what will be done to it. */
+struct volume_plan {
+	enum encrypt_mode mode;
+	char device[PATH_MAX];
+	char device_spec[PATH_MAX]; /* how crypttab names the device */
+	char name[MAPPING_NAME_MAX];
+	uint64_t size;
+	char fstype[32];
+	char fs_uuid[64];
+	char fs_label[64];
+	uint32_t sector_size;
+	char luks_uuid[40];
+	char header_file[PATH_MAX]; /* detached header on this host */
+	char header_uuid[64]; /* header=UUID=<fs>:<path> in crypttab */
+	char header_path[PATH_MAX];
+	char key_name[256]; /* on the key volume */
+	char key_path[PATH_MAX]; /* or a key file */
+	bool luks; /* already LUKS (resume) */
+	bool reencrypting;
+};
+
+/* A key in locked memory. */
+struct volume_key {
+	unsigned char *data;
+	size_t len;
+	bool generated; /* random, >= 128 bits: PBKDF2 at the minimum */
+};
+
+/* main.c */
+char *root_path(const struct encrypt_options *opts, const char *path);
+
+/* preflight.c */
+int preflight_data(const struct encrypt_options *opts, struct volume_plan *plan);
+int plan_header(const char *header, struct volume_plan *plan);
+int luks_probe(const char *device, const char *header, bool *ret_luks, bool *ret_reencrypting,
+	       char ret_uuid[40]);
+
+/* shrink.c */
+int run_command(const char *const argv[]);
+int filesystem_shrink(const struct volume_plan *plan);
+int filesystem_make(const struct volume_plan *plan, const char *type);
+
+/* keysource.c */
+int key_obtain(const struct encrypt_options *opts, struct volume_plan *plan, struct volume_key *key,
+	       bool resume);
+void key_release(struct volume_key *key);
+int key_set_pbkdf(struct crypt_device *cd, const struct volume_key *key);
+
+/* reencrypt.c */
+void luks_log_setup(void);
+int luks_staging_recover(const struct encrypt_options *opts, const char *device);
+int luks_initialize(const struct encrypt_options *opts, const struct volume_plan *plan,
+		    const struct volume_key *key);
+int luks_resume(const struct encrypt_options *opts, const struct volume_plan *plan,
+		const struct volume_key *key);
+
+/* config.c */
+int config_write(const struct encrypt_options *opts, const struct volume_plan *plan);
+int config_find_uuid(const struct encrypt_options *opts, const char *name, char ret[40]);
+int config_find_volume(const struct encrypt_options *opts, const char *name, const char *luks_uuid,
+		       struct volume_plan *plan);
+
+/* progress.c */
+void progress_init(const char *device);
+int progress_report(uint64_t size, uint64_t offset, void *userdata);
+void progress_finish(void);
+bool progress_interrupted(void);
+
+/* status.c, import.c */
+int status_run(const struct encrypt_options *opts);
+int import_ade_run(const struct encrypt_options *opts);
+
+#endif

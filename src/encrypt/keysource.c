@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Where the volume key comes from, and how it is stretched. A key that
+ * bekboot or ADE generated (base64 of 127 random bytes) gets PBKDF2 at the
+ * minimum: stretching a random key buys nothing, and argon2's memory cost
+ * makes small VMs fail at boot. Anything else was chosen by a person and gets
+ * argon2id.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libcryptsetup.h>
+#include <string.h>
+
+#include "encrypt.h"
+#include "keygen.h"
+#include "keys.h"
+#include "log.h"
+#include "secmem.h"
+#include "util.h"
+
+#define PBKDF2_ITERATIONS     1000
+#define ARGON2_TIME_MS	      2000
+#define ARGON2_MAX_MEMORY_KIB (256 * 1024) /* still opens on a 1 GiB VM */
+#define ARGON2_THREADS	      4
+
+static bool key_is_ade_format(const unsigned char *data, size_t len)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	/* 127 bytes encode to 170 characters and two '=' of padding. */
+	if (len != KEYGEN_KEY_LEN || data[len - 1] != '=' || data[len - 2] != '=')
+		return false;
+	for (i = 0; i < len - 2; i++) {
+		if (!memchr(alphabet, data[i], sizeof(alphabet) - 1))
+			return false;
+	}
+	return true;
+}
+
+static int key_from_file(const char *path, struct volume_key *key)
+{
+	struct key_set set;
+	int r;
+
+	key_set_init(&set);
+	r = key_set_read(&set, AT_FDCWD, path, "key file");
+	if (r < 0) {
+		log_error("Failed to read key file %s: %s", path,
+			  r == -ELOOP ? "it is a symbolic link" : strerror(-r));
+		return r;
+	}
+
+	key->data = set.files[0].data;
+	key->len = set.files[0].len;
+	key->generated = key_is_ade_format(key->data, key->len);
+	set.count = 0; /* the key now belongs to @key */
+	log_info("Using key file %s (fingerprint %s).", path, set.files[0].fingerprint);
+	return 0;
+}
+
+int key_obtain(const struct encrypt_options *opts, struct volume_plan *plan, struct volume_key *key,
+	       bool resume)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (opts->key_file)
+		return key_from_file(opts->key_file, key);
+	if (plan->key_path[0]) {
+		path = root_path(opts, plan->key_path);
+		return path ? key_from_file(path, key) : -ENOMEM;
+	}
+
+	/*
+	 * FIXME: generate the key with keygen_ade_key() and store it on the key
+	 * volume (or read it back from there on resume) through libkeyvol.
+	 */
+	log_error("Storing keys on key volume %s is not available in this build; use --key-file.",
+		  opts->key_volume ?: "(none given)");
+	return -EOPNOTSUPP;
+}
+
+void key_release(struct volume_key *key)
+{
+	secmem_free(key->data);
+	key->data = NULL;
+	key->len = 0;
+}
+
+int key_set_pbkdf(struct crypt_device *cd, const struct volume_key *key)
+{
+	struct crypt_pbkdf_type pbkdf2 = {
+		.type = CRYPT_KDF_PBKDF2,
+		.hash = "sha256",
+		.iterations = PBKDF2_ITERATIONS,
+		.flags = CRYPT_PBKDF_NO_BENCHMARK,
+	};
+	struct crypt_pbkdf_type argon2id = {
+		.type = CRYPT_KDF_ARGON2ID,
+		.time_ms = ARGON2_TIME_MS,
+		.max_memory_kb = ARGON2_MAX_MEMORY_KIB,
+		.parallel_threads = ARGON2_THREADS,
+	};
+
+	return crypt_set_pbkdf_type(cd, key->generated ? &pbkdf2 : &argon2id);
+}
