@@ -51,7 +51,7 @@ struct keyvol_create_options {
  * device). An image is built under a temporary name and renamed into place
  * when complete. -EEXIST when @path is a non-empty file or a device that
  * holds a filesystem, unless opts->force; -EINVAL for a bad label, size or
- * key name; -ENOENT when mkfs.fat or mtools is missing.
+ * key name; -ENOPKG when mkfs.fat or mtools is missing.
  */
 int keyvol_create_full(const char *path, const struct keyvol_create_options *opts);
 

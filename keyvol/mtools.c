@@ -16,7 +16,7 @@
 
 const char *volume_strerror(int r, const char *err)
 {
-	if (r == -ENOENT)
+	if (r == -ENOPKG)
 		return "mkfs.fat or mtools is not installed (packages dosfstools and mtools)";
 	if (r == -EIO && err && *err)
 		return err;

@@ -41,7 +41,7 @@ static int tool_find(const char *name, char ret[PATH_MAX])
 			return 0;
 	}
 
-	return -ENOENT;
+	return -ENOPKG;
 }
 
 static void tool_environment(char *env[TOOL_ENV_MAX])

@@ -19,7 +19,7 @@ struct tool_io {
 /*
  * Run @argv (argv[0] is looked up in PATH, then /usr/sbin and /sbin) without
  * a shell, with MTOOLS_SKIP_CHECK=1 in its environment. Returns 0 when it
- * exits with status 0, -ENOENT when it is not installed, -EIO when it fails.
+ * exits with status 0, -ENOPKG when it is not installed, -EIO when it fails.
  * Logs at debug level only.
  */
 int tool_run(const char *const argv[], struct tool_io *io);
