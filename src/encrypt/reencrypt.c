@@ -304,6 +304,25 @@ int luks_initialize(const struct encrypt_options *opts, const struct volume_plan
 	return init_shift(opts, plan, key);
 }
 
+/* After a crash, replay or roll back the hotzone that was being written. */
+static int reencrypt_recover(struct crypt_device *cd, const struct volume_plan *plan,
+			     const struct volume_key *key)
+{
+	struct crypt_params_reencrypt params = { .flags = CRYPT_REENCRYPT_RECOVERY };
+	int r;
+
+	if (crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_CRASH)
+		return 0;
+
+	log_info("Recovering the interrupted encryption step of %s.", plan->device);
+	r = crypt_reencrypt_init_by_passphrase(cd, NULL, (const char *)key->data, key->len,
+					       CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, NULL, NULL, &params);
+	if (r < 0)
+		log_error("Failed to recover the interrupted encryption of %s: %s", plan->device,
+			  strerror(-r));
+	return r < 0 ? r : 0;
+}
+
 static int reencrypt_load(struct crypt_device *cd, const struct encrypt_options *opts,
 			  const struct volume_plan *plan, const struct volume_key *key)
 {
@@ -319,7 +338,13 @@ static int reencrypt_load(struct crypt_device *cd, const struct encrypt_options 
 		return r;
 	}
 
-	/* After a crash this also replays the hotzone that was being written. */
+	r = reencrypt_recover(cd, plan, key);
+	if (r < 0)
+		return r;
+	/* Recovering the last hotzone finishes the encryption. */
+	if (crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE)
+		return 1;
+
 	r = crypt_reencrypt_init_by_passphrase(cd, NULL, (const char *)key->data, key->len,
 					       CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, NULL, NULL, &params);
 	if (r == -EPERM)
@@ -345,6 +370,8 @@ int luks_resume(const struct encrypt_options *opts, const struct volume_plan *pl
 	r = reencrypt_load(cd, opts, plan, key);
 	if (r < 0)
 		return r;
+	if (r > 0)
+		goto done;
 
 	progress_init(plan->device);
 	r = crypt_reencrypt_run(cd, progress_report, NULL);
@@ -360,6 +387,7 @@ int luks_resume(const struct encrypt_options *opts, const struct volume_plan *pl
 		return -EINTR;
 	}
 
+done:
 	log_info("Encrypted %s: it opens as /dev/mapper/%s.", plan->device, plan->name);
 	return 0;
 }

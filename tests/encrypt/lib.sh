@@ -38,12 +38,10 @@ setup() {
 	mkdir -p "$WORK/root/etc"
 }
 
-# loop_attach IMAGE: prints the loop device
+# loop_attach IMAGE: sets $dev to a new loop device over IMAGE
 loop_attach() {
-	local l
-	l=$(losetup -f --show "$1" 2>/dev/null) || skip "no loop device available"
-	LOOPS+=("$l")
-	echo "$l"
+	dev=$(losetup -f --show "$1" 2>/dev/null) || skip "no loop device available"
+	LOOPS+=("$dev")
 }
 
 # An ADE-format key: base64 of 127 random bytes, no newline.

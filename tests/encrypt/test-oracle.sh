@@ -8,13 +8,15 @@ python3 -c 'import cryptography' 2>/dev/null || skip "python3-cryptography is mi
 
 step 1-prepare
 make_ext4 "$WORK/disk.img" 128
-make_ade_key "$WORK/key"
-dev=$(loop_attach "$WORK/disk.img")
+mkdir -p "$WORK/root/keys"
+key="$WORK/root/keys/data.key"
+make_ade_key "$key"
+loop_attach "$WORK/disk.img"
 fsuuid=$(blkid -s UUID -o value "$dev")
 printf '# data\nUUID=%s /data ext4 defaults 0 2\n' "$fsuuid" >"$WORK/root/etc/fstab"
 
 step 2-encrypt
-"$ENCRYPT" data "$dev" --name data1 --key-file "$WORK/key" --root "$WORK/root" ||
+"$ENCRYPT" data "$dev" --name data1 --key-file "$key" --root "$WORK/root" ||
 	fail "bekboot-encrypt data exited with $?"
 
 step 3-header
@@ -29,12 +31,12 @@ grep -q 'Key:.*512 bits' <<<"$dump" || fail "key is not 512 bits"
 grep -q 'online-reencrypt' <<<"$dump" && fail "reencryption is still flagged in progress"
 
 step 4-oracle
-decrypt "$dev" "$WORK/key" "$WORK/plain.img" $((96 << 20))
+decrypt "$dev" "$key" "$WORK/plain.img" $((96 << 20))
 check_plaintext "$WORK/plain.img" "$WORK/disk.img.sums"
 
 step 5-config
 luks=$(cryptsetup luksUUID "$dev")
-grep -qx "data1 UUID=$luks $WORK/key luks,nofail" "$WORK/root/etc/bekboot/crypttab" ||
+grep -qx "data1 UUID=$luks /keys/data.key luks,nofail" "$WORK/root/etc/bekboot/crypttab" ||
 	fail "crypttab line is wrong: $(cat "$WORK/root/etc/bekboot/crypttab")"
 grep -qx "/dev/mapper/data1 /data ext4 nofail 0 2" "$WORK/root/etc/bekboot/fstab" ||
 	fail "moved fstab entry is wrong"
@@ -43,6 +45,6 @@ ls "$WORK/root/etc/"fstab.bekboot-* >/dev/null 2>&1 || fail "no dated fstab back
 grep -q "^UUID=$fsuuid" "$WORK/root/etc/"fstab.bekboot-* || fail "backup lacks the old entry"
 
 step 6-rerun
-"$ENCRYPT" data "$dev" --name data1 --key-file "$WORK/key" --root "$WORK/root"
+"$ENCRYPT" data "$dev" --name data1 --key-file "$key" --root "$WORK/root"
 [ $? -eq 3 ] || fail "a second run on the encrypted disk did not refuse"
 echo PASS
