@@ -52,25 +52,46 @@ static int input_open(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-int key_input_read(const char *path, unsigned char **ret, size_t *ret_len)
+static const char *input_strerror(int r)
 {
-	const char *name = display_name(path, "standard input");
-	_cleanup_secmem_ unsigned char *buf = NULL;
-	size_t len = 0;
+	switch (r) {
+	case -EFBIG:
+		return "it is too large";
+	case -ENODATA:
+		return "it is empty";
+	default:
+		return strerror(-r);
+	}
+}
+
+/* Up to @size - 1 bytes of @path into @buf; -EFBIG beyond. */
+static int input_read(const char *path, unsigned char *buf, size_t size, size_t *ret_len)
+{
 	int fd, r;
 
 	fd = input_open(path);
-	buf = secmem_alloc(KEY_FILE_MAX + 1);
-	r = fd < 0 ? fd : buf ? read_bounded(fd, buf, KEY_FILE_MAX + 1, &len) : -errno;
-	if (fd > STDIN_FILENO)
+	if (fd < 0)
+		return fd;
+
+	r = read_bounded(fd, buf, size, ret_len);
+	if (fd != STDIN_FILENO)
 		close(fd);
+	return r;
+}
+
+int key_input_read(const char *path, unsigned char **ret, size_t *ret_len)
+{
+	_cleanup_secmem_ unsigned char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	buf = secmem_alloc(KEY_FILE_MAX + 1);
+	r = buf ? input_read(path, buf, KEY_FILE_MAX + 1, &len) : -errno;
 	if (r == 0 && len == 0)
 		r = -ENODATA;
 	if (r < 0) {
-		log_error("Failed to read key from %s: %s", name,
-			  r == -EFBIG	  ? "it is larger than 8 KiB"
-			  : r == -ENODATA ? "it is empty"
-					  : strerror(-r));
+		log_error("Failed to read key from %s: %s", display_name(path, "standard input"),
+			  r == -EFBIG ? "it is larger than 8 KiB" : input_strerror(r));
 		return r;
 	}
 
@@ -82,19 +103,15 @@ int key_input_read(const char *path, unsigned char **ret, size_t *ret_len)
 
 int text_input_read(const char *path, size_t max, char **ret, size_t *ret_len)
 {
-	const char *name = display_name(path, "standard input");
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
-	int fd, r;
+	int r;
 
-	fd = input_open(path);
 	buf = malloc(max + 2);
-	r = fd < 0 ? fd : buf ? read_bounded(fd, (unsigned char *)buf, max + 1, &len) : -ENOMEM;
-	if (fd > STDIN_FILENO)
-		close(fd);
+	r = buf ? input_read(path, (unsigned char *)buf, max + 1, &len) : -ENOMEM;
 	if (r < 0) {
-		log_error("Failed to read %s: %s", name,
-			  r == -EFBIG ? "it is too large" : strerror(-r));
+		log_error("Failed to read %s: %s", display_name(path, "standard input"),
+			  input_strerror(r));
 		return r;
 	}
 
