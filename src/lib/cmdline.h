@@ -5,23 +5,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CMDLINE_PATH	      "/proc/cmdline"
-#define CMDLINE_MAX_SIZE      4096
-#define BOOT_TIMEOUT_DEFAULT  60
-#define BOOT_TIMEOUT_MAX      3600
-#define KEY_VOLUME_LABEL      "BEK VOLUME"
-#define ADE_HEADER_PATH	      "/luks/osluksheader"
+#define CMDLINE_PATH	     "/proc/cmdline"
+#define CMDLINE_MAX_SIZE     4096
+#define BOOT_TIMEOUT_DEFAULT 60
+#define BOOT_TIMEOUT_MAX     3600
+#define KEY_VOLUME_LABEL     "BEK VOLUME"
+#define ADE_HEADER_PATH	     "/luks/osluksheader"
 
 /* What the kernel command line asks of bekboot. */
 struct boot_options {
-	bool disabled;		/* rd.bekboot=0 */
-	bool ade_disabled;	/* rd.ade=0 */
-	bool debug;		/* rd.bekboot.debug */
+	bool disabled; /* rd.bekboot=0 */
+	bool ade_disabled; /* rd.ade=0 */
+	bool debug; /* rd.bekboot.debug */
 	bool timeout_set;
-	unsigned timeout;	/* rd.bekboot.timeout=, seconds */
-	char label[64];		/* rd.bekboot.label= */
-	char ade_partuuid[64];	/* rd.luks.ade.partuuid= */
-	char ade_bootuuid[64];	/* rd.luks.ade.bootuuid= */
+	unsigned timeout; /* rd.bekboot.timeout=, seconds */
+	char label[64]; /* rd.bekboot.label= */
+	char ade_partuuid[64]; /* rd.luks.ade.partuuid= */
+	char ade_bootuuid[64]; /* rd.luks.ade.bootuuid= */
 };
 
 void boot_options_init(struct boot_options *opts);

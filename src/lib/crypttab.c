@@ -13,9 +13,9 @@
 #include "log.h"
 #include "util.h"
 
-#define LINE_MAX_LEN  4096
-#define NAME_MAX_LEN  127
-#define FIELD_MAX     5
+#define LINE_MAX_LEN 4096
+#define NAME_MAX_LEN 127
+#define FIELD_MAX    5
 
 static int parse_fail(struct parse_error *err, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -208,9 +208,10 @@ static int parse_fields(struct crypttab_entry *entry, char **fields, struct pars
 
 	unescape_octal(fields[1]);
 	if (!device_spec_valid(fields[1]))
-		return parse_fail(err, entry->line,
-				  "device must be UUID=, PARTUUID=, LABEL= or a /dev/ path, not '%.64s'",
-				  fields[1]);
+		return parse_fail(
+			err, entry->line,
+			"device must be UUID=, PARTUUID=, LABEL= or a /dev/ path, not '%.64s'",
+			fields[1]);
 	entry->device = strdup(fields[1]);
 	if (!entry->name || !entry->device)
 		return -ENOMEM;

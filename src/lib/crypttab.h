@@ -5,26 +5,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CRYPTTAB_PATH	      "/etc/bekboot/crypttab"
-#define CRYPTTAB_MAX_SIZE     (64 * 1024)
-#define CRYPTTAB_MAX_ENTRIES  64
-#define CRYPTTAB_TIMEOUT_MAX  3600
-#define ROOT_MAPPING_DEFAULT  "osencrypt"
+#define CRYPTTAB_PATH	     "/etc/bekboot/crypttab"
+#define CRYPTTAB_MAX_SIZE    (64 * 1024)
+#define CRYPTTAB_MAX_ENTRIES 64
+#define CRYPTTAB_TIMEOUT_MAX 3600
+#define ROOT_MAPPING_DEFAULT "osencrypt"
 
 enum key_kind {
-	KEY_KIND_BEK,	/* a file on the key volume */
-	KEY_KIND_PATH,	/* a file at a path */
-	KEY_KIND_NONE,	/* no key: only manual unlock */
+	KEY_KIND_BEK, /* a file on the key volume */
+	KEY_KIND_PATH, /* a file at a path */
+	KEY_KIND_NONE, /* no key: only manual unlock */
 };
 
 struct crypttab_entry {
 	char *name;
-	char *device;		/* UUID=, PARTUUID=, LABEL= or a path under /dev */
+	char *device; /* UUID=, PARTUUID=, LABEL= or a path under /dev */
 	enum key_kind key_kind;
-	char *key;		/* file name on the key volume, or path */
-	char *header_uuid;	/* header=UUID=<fs>:/path: filesystem ... */
-	char *header_path;	/* ... and path on it; or a plain path */
-	unsigned timeout;	/* seconds; 0 means the global timeout */
+	char *key; /* file name on the key volume, or path */
+	char *header_uuid; /* header=UUID=<fs>:/path: filesystem ... */
+	char *header_path; /* ... and path on it; or a plain path */
+	unsigned timeout; /* seconds; 0 means the global timeout */
 	bool root;
 	bool nofail;
 	bool readonly;

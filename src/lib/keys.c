@@ -26,6 +26,17 @@ void key_set_clear(struct key_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
+void key_set_wipe(struct key_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->count; i++) {
+		secmem_free(set->files[i].data);
+		set->files[i].data = NULL;
+		set->files[i].len = 0;
+	}
+}
+
 static int read_exact(int fd, unsigned char *buf, size_t len)
 {
 	size_t done = 0;
@@ -143,8 +154,7 @@ static int name_compare(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int key_set_read_dir(struct key_set *set, int dirfd, const char *const *wanted,
-		     const char *source)
+int key_set_read_dir(struct key_set *set, int dirfd, const char *const *wanted, const char *source)
 {
 	char *names[KEY_SET_MAX];
 	size_t count = 0, i;

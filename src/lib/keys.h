@@ -28,6 +28,8 @@ struct key_set {
 void key_set_init(struct key_set *set);
 /* Wipe and free every key. */
 void key_set_clear(struct key_set *set);
+/* Wipe and free the key bytes, keeping names and fingerprints for the report. */
+void key_set_wipe(struct key_set *set);
 
 /*
  * Read one key file @name relative to @dirfd (AT_FDCWD for a path) into
@@ -41,8 +43,7 @@ int key_set_read(struct key_set *set, int dirfd, const char *name, const char *s
  * @wanted (NULL-terminated) or contains KEY_BASE_NAME. A refused file is
  * reported (warning) and skipped. Returns the number of keys read.
  */
-int key_set_read_dir(struct key_set *set, int dirfd, const char *const *wanted,
-		     const char *source);
+int key_set_read_dir(struct key_set *set, int dirfd, const char *const *wanted, const char *source);
 
 /*
  * The order in which keys are tried for a volume configured with key file

@@ -22,8 +22,7 @@ void log_close(void);
 
 void log_vmessage(enum log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
-void log_message(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void log_message(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_message(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_message(LOG_LEVEL_WARNING, __VA_ARGS__)

@@ -77,3 +77,13 @@ void secmem_free(void *ptr)
 	munlock(header, map_size);
 	munmap(header, map_size);
 }
+
+int secmem_relock(void *ptr)
+{
+	struct secmem_header *header;
+
+	if (!ptr)
+		return 0;
+	header = (void *)((unsigned char *)ptr - SECMEM_HEADER_SIZE);
+	return mlock(header, header->map_size) < 0 ? -errno : 0;
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * status: every configured volume at a glance, for a person at a rescue
+ * shell or for a script (--json). Nothing is activated and nothing waits.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "unlock.h"
+#include "util.h"
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static const char *volume_state(const struct volume *vol, bool active)
+{
+	if (active)
+		return "active";
+	if (vol->opened)
+		return "openable";
+	return cause_describe(vol->cause);
+}
+
+static void status_json_volume(FILE *out, const struct volume *vol, bool active)
+{
+	fprintf(out, "    {\"name\": ");
+	json_string(out, vol->entry->name);
+	fprintf(out, ", \"device\": ");
+	json_string(out, vol->entry->device);
+	fprintf(out, ", \"path\": ");
+	if (vol->present)
+		json_string(out, vol->device);
+	else
+		fprintf(out, "null");
+	fprintf(out, ", \"root\": %s, \"nofail\": %s, \"present\": %s, \"active\": %s",
+		vol->entry->root ? "true" : "false", vol->entry->nofail ? "true" : "false",
+		vol->present ? "true" : "false", active ? "true" : "false");
+	fprintf(out, ", \"reencrypting\": %s, \"key\": ", vol->reencrypting ? "true" : "false");
+	if (vol->key) {
+		json_string(out, vol->key->name);
+		fprintf(out, ", \"key_fingerprint\": \"%s\"", vol->key->fingerprint);
+	} else
+		fprintf(out, "null");
+	fprintf(out, ", \"state\": ");
+	json_string(out, volume_state(vol, active));
+	fprintf(out, "}");
+}
+
+static void status_json(const struct unlock_context *ctx, const bool *active)
+{
+	size_t i;
+
+	printf("{\n  \"key_volume_label\": ");
+	json_string(stdout, ctx->boot.label);
+	printf(",\n  \"key_volumes\": [");
+	for (i = 0; i < ctx->key_volume_count; i++) {
+		printf(i ? ", " : "");
+		json_string(stdout, ctx->key_volumes[i]);
+	}
+	printf("],\n  \"volumes\": [\n");
+	for (i = 0; i < ctx->count; i++) {
+		status_json_volume(stdout, &ctx->volumes[i], active[i]);
+		printf(i + 1 < ctx->count ? ",\n" : "\n");
+	}
+	printf("  ]\n}\n");
+}
+
+static void status_text(const struct unlock_context *ctx, const bool *active)
+{
+	size_t i;
+
+	printf("Key volume \"%s\": ", ctx->boot.label);
+	for (i = 0; i < ctx->key_volume_count; i++)
+		printf("%s%s", i ? ", " : "", ctx->key_volumes[i]);
+	printf("%s\n\n",
+	       ctx->key_volume_count ? "" : (ctx->opts.key_dir ? "not used" : "not found"));
+
+	printf("%-16s %-5s %-44s %-14s %s\n", "VOLUME", "ROLE", "DEVICE", "KEY", "STATE");
+	for (i = 0; i < ctx->count; i++) {
+		const struct volume *vol = &ctx->volumes[i];
+		char device[DEVICE_PATH_MAX * 2];
+
+		snprintf(device, sizeof(device), "%s%s%s", vol->entry->device,
+			 vol->present ? " -> " : " (absent)", vol->present ? vol->device : "");
+		printf("%-16s %-5s %-44s %-14.14s %s%s\n", vol->entry->name,
+		       vol->entry->root ? "root" : "data", device,
+		       vol->key ? vol->key->fingerprint : "-", volume_state(vol, active[i]),
+		       vol->reencrypting ? ", reencryption in progress" : "");
+		if (vol->key)
+			printf("%-16s key file %s on %s\n", "", vol->key->name, vol->key->source);
+	}
+}
+
+int command_status(struct unlock_context *ctx)
+{
+	bool active[CRYPTTAB_MAX_ENTRIES + 1];
+	int exit_code = 0;
+	size_t i;
+
+	ctx->opts.test = true;
+	ctx->opts.timeout = 0;
+	ctx->opts.timeout_set = true;
+	for (i = 0; i < ctx->count; i++)
+		active[i] = mapping_active(ctx->volumes[i].entry->name);
+
+	if (!ctx->boot.disabled && ctx->count > 0) {
+		if (ctx->need_key_volume)
+			modules_load(true, false);
+		volumes_wait(ctx);
+		keys_load(ctx);
+		volumes_open_all(ctx);
+	}
+
+	for (i = 0; i < ctx->count; i++)
+		if (exit_code == 0 && !active[i] && !ctx->volumes[i].opened &&
+		    volume_required(ctx, &ctx->volumes[i]))
+			exit_code =
+				ctx->volumes[i].cause ? (int)ctx->volumes[i].cause : CAUSE_OTHER;
+
+	if (ctx->opts.json)
+		status_json(ctx, active);
+	else
+		status_text(ctx, active);
+	return exit_code;
+}
