@@ -77,6 +77,16 @@ struct unlock_context {
 	bool key_volume_unreadable; /* found, but no key volume could be read */
 };
 
+/* options.c */
+/*
+ * Parse the command line into @opts (defaults filled in first) and
+ * @ret_command ("open" when none is given). Returns 0 to go on, 1 when the
+ * program should stop at once with success (--help, --version), -EINVAL on a
+ * usage error, which has been logged.
+ */
+int unlock_options_parse(int argc, char **argv, struct unlock_options *opts,
+			 const char **ret_command);
+
 /* config.c */
 int context_load(struct unlock_context *ctx);
 void context_free(struct unlock_context *ctx);
