@@ -170,6 +170,8 @@ static int parse_options(struct crypttab_entry *entry, char *field, struct parse
 		return 0;
 
 	for (option = strtok_r(field, ",", &save); option; option = strtok_r(NULL, ",", &save)) {
+		/* After the split, so that \054 can stand for a comma in a header path. */
+		unescape_octal(option);
 		r = parse_option(entry, option, err);
 		if (r < 0)
 			return r;
@@ -345,6 +347,7 @@ int crypttab_load(const char *path, struct crypttab *ret)
 	return r;
 }
 
+/* Octal escapes for what would end a field, an option or a line, or start an escape. */
 static char *escape_field(const char *s)
 {
 	char *out = malloc(strlen(s) * 4 + 1), *p = out;
@@ -352,7 +355,7 @@ static char *escape_field(const char *s)
 	if (!out)
 		return NULL;
 	for (; *s; s++) {
-		if (*s == ' ' || *s == '\t' || *s == '\\' || *s == '#')
+		if (strchr(" \t\n\\#,", *s))
 			p += sprintf(p, "\\%03o", (unsigned char)*s);
 		else
 			*p++ = *s;
@@ -361,46 +364,58 @@ static char *escape_field(const char *s)
 	return out;
 }
 
-static void format_options(const struct crypttab_entry *e, char *buf, size_t size)
+static char *format_key(const struct crypttab_entry *e)
 {
-	size_t n = 0;
+	_cleanup_free_ char *key = NULL;
+	char *out = NULL;
 
-	n += (size_t)snprintf(buf + n, size - n, "luks");
-	if (e->root)
-		n += (size_t)snprintf(buf + n, size - n, ",root");
-	if (e->nofail)
-		n += (size_t)snprintf(buf + n, size - n, ",nofail");
-	if (e->readonly)
-		n += (size_t)snprintf(buf + n, size - n, ",readonly");
-	if (e->discard)
-		n += (size_t)snprintf(buf + n, size - n, ",discard");
+	if (e->key_kind == KEY_KIND_NONE)
+		return strdup("none");
+	if (e->key_kind == KEY_KIND_BEK && streq(e->key, KEY_BASE_NAME))
+		return strdup("bek");
+
+	key = escape_field(e->key);
+	if (!key)
+		return NULL;
+	if (e->key_kind == KEY_KIND_PATH)
+		return strdup(key);
+	return asprintf(&out, "bek:%s", key) < 0 ? NULL : out;
+}
+
+static char *format_options(const struct crypttab_entry *e)
+{
+	_cleanup_free_ char *uuid = NULL, *path = NULL;
+	char flags[96], *out = NULL;
+
+	snprintf(flags, sizeof(flags), "luks%s%s%s%s", e->root ? ",root" : "",
+		 e->nofail ? ",nofail" : "", e->readonly ? ",readonly" : "",
+		 e->discard ? ",discard" : "");
 	if (e->timeout)
-		n += (size_t)snprintf(buf + n, size - n, ",timeout=%u", e->timeout);
-	if (e->header_uuid && n < size)
-		snprintf(buf + n, size - n, ",header=UUID=%s:%s", e->header_uuid, e->header_path);
-	else if (e->header_path && n < size)
-		snprintf(buf + n, size - n, ",header=%s", e->header_path);
+		snprintf(flags + strlen(flags), sizeof(flags) - strlen(flags), ",timeout=%u",
+			 e->timeout);
+	if (!e->header_path)
+		return strdup(flags);
+
+	path = escape_field(e->header_path);
+	uuid = e->header_uuid ? escape_field(e->header_uuid) : strdup("");
+	if (!path || !uuid)
+		return NULL;
+	if (asprintf(&out, "%s,header=%s%s%s%s", flags, *uuid ? "UUID=" : "", uuid,
+		     *uuid ? ":" : "", path) < 0)
+		return NULL;
+	return out;
 }
 
 char *crypttab_entry_format(const struct crypttab_entry *entry)
 {
 	_cleanup_free_ char *device = escape_field(entry->device);
-	char options[1024], key[KEY_NAME_MAX + 8];
+	_cleanup_free_ char *key = format_key(entry);
+	_cleanup_free_ char *options = format_options(entry);
 	char *line = NULL;
 
-	if (!device)
+	if (!device || !key || !options)
 		return NULL;
 
-	if (entry->key_kind == KEY_KIND_NONE)
-		snprintf(key, sizeof(key), "none");
-	else if (entry->key_kind == KEY_KIND_BEK && streq(entry->key, KEY_BASE_NAME))
-		snprintf(key, sizeof(key), "bek");
-	else if (entry->key_kind == KEY_KIND_BEK)
-		snprintf(key, sizeof(key), "bek:%s", entry->key);
-	else
-		snprintf(key, sizeof(key), "%s", entry->key);
-
-	format_options(entry, options, sizeof(options));
 	if (asprintf(&line, "%s %s %s %s\n", entry->name, device, key, options) < 0)
 		return NULL;
 	return line;
