@@ -135,3 +135,21 @@ int header_prepare(struct volume *vol)
 	}
 	return r;
 }
+
+int filesystem_has_file(const char *device, const char *type, const char *path)
+{
+	char dir[sizeof(KEY_VOLUME_RUN_DIR) + 32], file[DEVICE_PATH_MAX * 2];
+	struct stat st;
+	int r;
+
+	r = header_mount(device, type, dir, sizeof(dir));
+	if (r < 0)
+		return r;
+
+	snprintf(file, sizeof(file), "%s%s", dir, path);
+	r = lstat(file, &st) == 0 && S_ISREG(st.st_mode);
+
+	umount2(dir, UMOUNT_NOFOLLOW);
+	rmdir(dir);
+	return r;
+}

@@ -11,6 +11,8 @@
 
 static int command_run(const char *command, struct unlock_context *ctx)
 {
+	if (streq(command, "rescue"))
+		return command_rescue(ctx, ctx->opts.disk);
 	if (streq(command, "open"))
 		return command_open(ctx);
 	if (streq(command, "status"))

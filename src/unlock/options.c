@@ -17,6 +17,7 @@ static void usage(FILE *out)
 	      "       bekboot-unlock status [--json] [OPTIONS]\n"
 	      "       bekboot-unlock manual [--key-file FILE] [OPTIONS]\n"
 	      "       bekboot-unlock late [OPTIONS]\n"
+	      "       bekboot-unlock rescue DISK [--key-volume DEV | --key-file FILE] [OPTIONS]\n"
 	      "\n"
 	      "Open the LUKS volumes of /etc/bekboot/crypttab with keys from the key volume.\n"
 	      "\n"
@@ -26,12 +27,16 @@ static void usage(FILE *out)
 	      "  manual          open the volumes with a passphrase typed on the console\n"
 	      "  late            after boot: open the data volumes still closed, mount\n"
 	      "                  the entries of /etc/bekboot/fstab\n"
+	      "  rescue DISK     open the encrypted volumes of another machine's disk\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE     configuration (default /etc/bekboot/crypttab)\n"
 	      "      --cmdline FILE    kernel command line (default /proc/cmdline)\n"
 	      "  -k, --key-dir DIR     read key files from DIR, not from the key volume\n"
-	      "      --key-file FILE   manual: use the key in FILE instead of asking\n"
+	      "      --key-file FILE   manual, rescue: use the key in FILE instead of asking\n"
+	      "      --key-volume DEV  rescue: the key volume (default: found by its label)\n"
+	      "      --name-prefix P   rescue: prefix of the mapping names (default rescue-)\n"
+	      "      --read-write      rescue: open read-write (default read-only)\n"
 	      "  -t, --test            check which key opens each volume; activate nothing\n"
 	      "      --timeout SEC     wait at most SEC seconds for the key volume and devices\n"
 	      "      --json            status: print JSON\n"
@@ -53,20 +58,28 @@ enum {
 	OPT_TIMEOUT,
 	OPT_JSON,
 	OPT_KMSG,
+	OPT_KEY_VOLUME,
+	OPT_NAME_PREFIX,
+	OPT_READ_WRITE,
 };
 
-static const struct option long_options[] = { { "config", required_argument, NULL, 'c' },
-					      { "cmdline", required_argument, NULL, OPT_CMDLINE },
-					      { "key-dir", required_argument, NULL, 'k' },
-					      { "key-file", required_argument, NULL, OPT_KEY_FILE },
-					      { "test", no_argument, NULL, 't' },
-					      { "timeout", required_argument, NULL, OPT_TIMEOUT },
-					      { "json", no_argument, NULL, OPT_JSON },
-					      { "kmsg", no_argument, NULL, OPT_KMSG },
-					      { "verbose", no_argument, NULL, 'v' },
-					      { "help", no_argument, NULL, 'h' },
-					      { "version", no_argument, NULL, 'V' },
-					      {} };
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "key-dir", required_argument, NULL, 'k' },
+	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+	{ "test", no_argument, NULL, 't' },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "kmsg", no_argument, NULL, OPT_KMSG },
+	{ "key-volume", required_argument, NULL, OPT_KEY_VOLUME },
+	{ "name-prefix", required_argument, NULL, OPT_NAME_PREFIX },
+	{ "read-write", no_argument, NULL, OPT_READ_WRITE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{}
+};
 
 static int parse_timeout_option(const char *arg, struct unlock_options *opts)
 {
@@ -109,6 +122,15 @@ static int parse_option(int c, const char *arg, struct unlock_options *opts)
 	case OPT_KMSG:
 		opts->kmsg = true;
 		break;
+	case OPT_KEY_VOLUME:
+		opts->key_volume = arg;
+		break;
+	case OPT_NAME_PREFIX:
+		opts->name_prefix = arg;
+		break;
+	case OPT_READ_WRITE:
+		opts->read_write = true;
+		break;
 	case 'v':
 		opts->verbose = true;
 		break;
@@ -126,8 +148,18 @@ static int parse_option(int c, const char *arg, struct unlock_options *opts)
 
 static int options_check(const char *command, const struct unlock_options *opts)
 {
-	if (opts->key_file && !streq(command, "manual")) {
-		log_error("--key-file goes with the manual command; use --key-dir otherwise.");
+	bool rescue = streq(command, "rescue");
+
+	if (opts->key_file && !streq(command, "manual") && !rescue) {
+		log_error("--key-file goes with manual and rescue; use --key-dir otherwise.");
+		return -EINVAL;
+	}
+	if ((opts->key_volume || opts->name_prefix || opts->read_write) && !rescue) {
+		log_error("--key-volume, --name-prefix and --read-write go with rescue.");
+		return -EINVAL;
+	}
+	if (rescue && !opts->disk) {
+		log_error("rescue needs the disk to look at, e.g. bekboot-unlock rescue /dev/sdc.");
 		return -EINVAL;
 	}
 	if (opts->json && !streq(command, "status")) {
@@ -154,6 +186,8 @@ int unlock_options_parse(int argc, char **argv, struct unlock_options *opts,
 	}
 	if (optind < argc)
 		command = argv[optind++];
+	if (optind < argc && streq(command, "rescue"))
+		opts->disk = argv[optind++];
 	if (optind < argc) {
 		log_error("Unexpected argument '%s'. See bekboot-unlock --help.", argv[optind]);
 		return -EINVAL;

@@ -34,7 +34,11 @@ struct unlock_options {
 	const char *config;
 	const char *cmdline;
 	const char *key_dir;
-	const char *key_file; /* manual: a key file given by hand */
+	const char *key_file; /* manual, rescue: a key file given by hand */
+	const char *key_volume; /* rescue: the key volume's device */
+	const char *name_prefix; /* rescue: prefix of the mapping names */
+	const char *disk; /* rescue: the disk to look at */
+	bool read_write; /* rescue: open read-write */
 	unsigned timeout;
 	bool timeout_set;
 	bool test;
@@ -106,9 +110,12 @@ void volume_crypt_logging(bool verbose);
 int volume_open(struct unlock_context *ctx, struct volume *vol);
 int volume_probe_memory(struct volume *vol);
 bool mapping_active(const char *name);
+int mapping_remove(const char *name);
 
 /* header.c */
 int header_prepare(struct volume *vol);
+/* 1 if the filesystem on @device holds a regular file @path, 0 if not, -errno. */
+int filesystem_has_file(const char *device, const char *type, const char *path);
 
 /* open.c */
 int volumes_open_all(struct unlock_context *ctx);
@@ -122,6 +129,7 @@ int command_open(struct unlock_context *ctx);
 int command_status(struct unlock_context *ctx);
 int command_late(struct unlock_context *ctx);
 int command_manual(struct unlock_context *ctx);
+int command_rescue(struct unlock_context *ctx, const char *disk);
 
 const char *cause_describe(enum unlock_cause cause);
 

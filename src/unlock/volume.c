@@ -39,6 +39,11 @@ bool mapping_active(const char *name)
 	return status == CRYPT_ACTIVE || status == CRYPT_BUSY;
 }
 
+int mapping_remove(const char *name)
+{
+	return crypt_deactivate(NULL, name);
+}
+
 static int volume_load(struct volume *vol, struct crypt_device **ret)
 {
 	const char *metadata = vol->header[0] ? vol->header : vol->device;
