@@ -332,6 +332,8 @@ int crypttab_load(const char *path, struct crypttab *ret)
 	int r;
 
 	r = read_text_file(path, CRYPTTAB_MAX_SIZE, &text, &len);
+	if (r == -ENOENT)
+		return r; /* no configuration: the caller decides whether that is fine */
 	if (r < 0) {
 		log_error("Failed to read configuration %s: %s", path,
 			  r == -EFBIG ? "larger than 64 KiB" : strerror(-r));
