@@ -113,6 +113,27 @@ static int rescue_text_write(const struct unlock_context *ctx, const struct volu
 	return r;
 }
 
+static bool context_has_root(const struct unlock_context *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->count; i++)
+		if (ctx->volumes[i].entry->root)
+			return true;
+	return false;
+}
+
+/*
+ * Whether a failure decides the exit status. At boot only the root stops
+ * the boot: a data volume that fails is reported and the boot goes on.
+ */
+static bool volume_fatal(const struct unlock_context *ctx, const struct volume *vol)
+{
+	if (!volume_required(ctx, vol))
+		return false;
+	return vol->entry->root || ctx->opts.test || !context_has_root(ctx);
+}
+
 int unlock_report(struct unlock_context *ctx)
 {
 	int exit_code = 0;
@@ -130,7 +151,7 @@ int unlock_report(struct unlock_context *ctx)
 		else
 			report_failed(ctx, vol);
 
-		if (!vol->opened && !vol->already_active && volume_required(ctx, vol)) {
+		if (!vol->opened && !vol->already_active && volume_fatal(ctx, vol)) {
 			if (exit_code == 0)
 				exit_code = (int)vol->cause;
 			if (vol->entry->root && !ctx->opts.test)
