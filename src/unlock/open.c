@@ -107,8 +107,12 @@ static void child_collect(struct unlock_context *ctx, struct open_slot *slot)
 /* Set aside what the open step must not try, and learn what each volume costs. */
 static bool volume_prepare(struct unlock_context *ctx, struct volume *vol)
 {
-	if (!vol->present)
+	if (!vol->present) {
+		/* Its device, or the filesystem with its header, did not appear. */
+		vol->cause = vol->device[0] && vol->entry->header_uuid ? CAUSE_HEADER
+								       : CAUSE_DEVICE_ABSENT;
 		return false;
+	}
 	if (!ctx->opts.test && mapping_active(vol->entry->name)) {
 		vol->already_active = true;
 		return false;

@@ -80,14 +80,6 @@ static void report_failed(const struct unlock_context *ctx, const struct volume 
 		log_warn("Skipping volume %s (%s): %s.", vol->entry->name, device, reason);
 }
 
-static void volume_settle_cause(struct volume *vol)
-{
-	if (vol->opened || vol->already_active || vol->cause != CAUSE_NONE)
-		return;
-	/* Never looked at: its device, or the filesystem with its header, did not appear. */
-	vol->cause = vol->device[0] && vol->entry->header_uuid ? CAUSE_HEADER : CAUSE_DEVICE_ABSENT;
-}
-
 static int rescue_text_write(const struct unlock_context *ctx, const struct volume *vol)
 {
 	const char *device = vol->present ? vol->device : vol->entry->device;
@@ -142,7 +134,6 @@ int unlock_report(struct unlock_context *ctx)
 	for (i = 0; i < ctx->count; i++) {
 		struct volume *vol = &ctx->volumes[i];
 
-		volume_settle_cause(vol);
 		if (vol->opened)
 			report_opened(ctx, vol);
 		else if (vol->already_active)

@@ -90,14 +90,14 @@ static void status_text(const struct unlock_context *ctx, const bool *active)
 	printf("%s\n\n",
 	       ctx->key_volume_count ? "" : (ctx->opts.key_dir ? "not used" : "not found"));
 
-	printf("%-16s %-5s %-44s %-14s %s\n", "VOLUME", "ROLE", "DEVICE", "KEY", "STATE");
+	printf("%-16s %-5s %-44s %-16s %s\n", "VOLUME", "ROLE", "DEVICE", "KEY", "STATE");
 	for (i = 0; i < ctx->count; i++) {
 		const struct volume *vol = &ctx->volumes[i];
 		char device[DEVICE_PATH_MAX * 2];
 
 		snprintf(device, sizeof(device), "%s%s%s", vol->entry->device,
 			 vol->present ? " -> " : " (absent)", vol->present ? vol->device : "");
-		printf("%-16s %-5s %-44s %-14.14s %s%s\n", vol->entry->name,
+		printf("%-16s %-5s %-44s %-16s %s%s\n", vol->entry->name,
 		       vol->entry->root ? "root" : "data", device,
 		       vol->key ? vol->key->fingerprint : "-", volume_state(vol, active[i]),
 		       vol->reencrypting ? ", reencryption in progress" : "");
