@@ -104,6 +104,22 @@ static int header_fetch(struct volume *vol, const char *device, const char *type
 	return r;
 }
 
+/* A header given by path: libcryptsetup would call a missing file "Block device required". */
+static int header_path_check(struct volume *vol)
+{
+	int r;
+
+	snprintf(vol->header, sizeof(vol->header), "%s", vol->entry->header_path);
+	if (access(vol->header, R_OK) == 0)
+		return 0;
+
+	r = -errno;
+	log_error("Failed to read header %s of volume %s: %s", vol->header, vol->entry->name,
+		  strerror(-r));
+	vol->cause = CAUSE_HEADER;
+	return r;
+}
+
 int header_prepare(struct volume *vol)
 {
 	char spec[96], device[DEVICE_PATH_MAX];
@@ -112,10 +128,8 @@ int header_prepare(struct volume *vol)
 
 	if (!vol->entry->header_path)
 		return 0;
-	if (!vol->entry->header_uuid) {
-		snprintf(vol->header, sizeof(vol->header), "%s", vol->entry->header_path);
-		return 0;
-	}
+	if (!vol->entry->header_uuid)
+		return header_path_check(vol);
 
 	snprintf(spec, sizeof(spec), "UUID=%s", vol->entry->header_uuid);
 	r = device_resolve(spec, device, sizeof(device));
