@@ -36,6 +36,11 @@ static const char *volume_state(const struct volume *vol, bool active)
 	return cause_describe(vol->cause);
 }
 
+static unsigned reencrypt_percent(const struct volume *vol)
+{
+	return (unsigned)(vol->reencrypt_done * 100 / vol->reencrypt_total);
+}
+
 static void status_json_volume(FILE *out, const struct volume *vol, bool active)
 {
 	fprintf(out, "    {\"name\": ");
@@ -50,7 +55,10 @@ static void status_json_volume(FILE *out, const struct volume *vol, bool active)
 	fprintf(out, ", \"root\": %s, \"nofail\": %s, \"present\": %s, \"active\": %s",
 		vol->entry->root ? "true" : "false", vol->entry->nofail ? "true" : "false",
 		vol->present ? "true" : "false", active ? "true" : "false");
-	fprintf(out, ", \"reencrypting\": %s, \"key\": ", vol->reencrypting ? "true" : "false");
+	fprintf(out, ", \"reencrypting\": %s", vol->reencrypting ? "true" : "false");
+	if (vol->reencrypting && vol->reencrypt_total)
+		fprintf(out, ", \"reencrypt_percent\": %u", reencrypt_percent(vol));
+	fprintf(out, ", \"key\": ");
 	if (vol->key) {
 		json_string(out, vol->key->name);
 		fprintf(out, ", \"key_fingerprint\": \"%s\"", vol->key->fingerprint);
@@ -97,10 +105,14 @@ static void status_text(const struct unlock_context *ctx, const bool *active)
 
 		snprintf(device, sizeof(device), "%s%s%s", vol->entry->device,
 			 vol->present ? " -> " : " (absent)", vol->present ? vol->device : "");
-		printf("%-16s %-5s %-44s %-16s %s%s\n", vol->entry->name,
+		printf("%-16s %-5s %-44s %-16s %s\n", vol->entry->name,
 		       vol->entry->root ? "root" : "data", device,
-		       vol->key ? vol->key->fingerprint : "-", volume_state(vol, active[i]),
-		       vol->reencrypting ? ", reencryption in progress" : "");
+		       vol->key ? vol->key->fingerprint : "-", volume_state(vol, active[i]));
+		if (vol->reencrypting && vol->reencrypt_total)
+			printf("%-16s reencryption in progress: %u%% done\n", "",
+			       reencrypt_percent(vol));
+		else if (vol->reencrypting)
+			printf("%-16s reencryption in progress\n", "");
 		if (vol->key)
 			printf("%-16s key file %s on %s\n", "", vol->key->name, vol->key->source);
 	}

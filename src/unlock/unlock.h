@@ -57,6 +57,8 @@ struct volume {
 	bool already_active;
 	bool opened;
 	bool reencrypting;
+	uint64_t reencrypt_done; /* bytes encrypted so far, of ... */
+	uint64_t reencrypt_total; /* ... all data bytes; 0 when unknown */
 	uint64_t kdf_memory_kib; /* the most that a usable keyslot needs */
 	enum unlock_cause cause;
 	const struct key_file *key; /* the key that opened it */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "reencrypt_progress.h"
 #include "unlock.h"
 #include "util.h"
 
@@ -159,6 +160,9 @@ int volume_probe_memory(struct volume *vol)
 		return r;
 
 	vol->reencrypting = crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE;
+	if (vol->reencrypting &&
+	    reencrypt_progress(cd, &vol->reencrypt_done, &vol->reencrypt_total) < 0)
+		vol->reencrypt_total = 0;
 	r = volume_keyslots(vol, cd, usable);
 	crypt_free(cd);
 	return r;
