@@ -49,6 +49,20 @@ static void report_opened(const struct unlock_context *ctx, const struct volume 
 		 vol->reencrypting ? " (reencryption in progress)" : "");
 }
 
+/* Where the keys were looked for, for messages. */
+static const char *key_place(const struct unlock_context *ctx)
+{
+	static char place[DEVICE_PATH_MAX + 32];
+
+	if (ctx->opts.key_dir)
+		snprintf(place, sizeof(place), "key directory %s", ctx->opts.key_dir);
+	else if (ctx->key_volume_count > 0)
+		snprintf(place, sizeof(place), "key volume %s", ctx->key_volumes[0]);
+	else
+		snprintf(place, sizeof(place), "the key volume");
+	return place;
+}
+
 static void failure_reason(const struct unlock_context *ctx, const struct volume *vol, char *buf,
 			   size_t size)
 {
@@ -59,8 +73,13 @@ static void failure_reason(const struct unlock_context *ctx, const struct volume
 	else if (vol->cause == CAUSE_NO_KEY_FILE && ctx->key_volume_unreadable)
 		snprintf(buf, size, "the key volume %s could not be read", ctx->key_volumes[0]);
 	else if (vol->cause == CAUSE_NO_KEY_FILE && vol->entry->key_kind == KEY_KIND_BEK)
-		snprintf(buf, size, "no key file %s (nor any %s*) on the key volume",
-			 vol->entry->key, KEY_BASE_NAME);
+		snprintf(buf, size, "no usable key file %s (nor any *%s*) in %s", vol->entry->key,
+			 KEY_BASE_NAME, key_place(ctx));
+	else if (vol->cause == CAUSE_HEADER && vol->entry->header_uuid && !vol->header[0])
+		snprintf(buf, size,
+			 "its detached header %s on the filesystem UUID=%s is absent or "
+			 "unreadable",
+			 vol->entry->header_path, vol->entry->header_uuid);
 	else if (vol->cause == CAUSE_NO_KEY_FILE)
 		snprintf(buf, size, "no key is configured for it");
 	else

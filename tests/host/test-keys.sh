@@ -61,7 +61,7 @@ step "5. no key file at all"
 use_keys "unrelated.txt=$WORK/right.key"
 unlock
 expect_exit 5 "no key file"
-expect_output "no key file $BASE (nor any $BASE*)"
+expect_output "no usable key file $BASE (nor any *$BASE*) in key directory $KEYS"
 
 step "6. a trailing newline that the keyslot does not have"
 cp "$WORK/right.key" "$WORK/newline.key"
