@@ -95,4 +95,4 @@ ABSENT_UUID=$(new_uuid)
 echo "$NAME $DATA_LOOP bek header=UUID=$ABSENT_UUID:/luks/osluksheader" >"$WORK/crypttab"
 unlock
 expect_exit 8 "filesystem with the header absent"
-expect_output "Cannot open data volume $NAME ($DATA_LOOP): its LUKS header is absent or unreadable"
+expect_output "Cannot open data volume $NAME ($DATA_LOOP): its detached header /luks/osluksheader on the filesystem UUID=$ABSENT_UUID is absent or unreadable"
