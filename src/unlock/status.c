@@ -69,6 +69,50 @@ static void status_json_volume(FILE *out, const struct volume *vol, bool active)
 	fprintf(out, "}");
 }
 
+/* Active dm-crypt mappings that the configuration does not name. */
+static size_t mappings_unconfigured(const struct unlock_context *ctx,
+				    char names[][MAPPING_NAME_MAX], size_t max)
+{
+	size_t n = 0, kept = 0, i, j;
+
+	if (crypt_mappings_list(names, max, &n) < 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < ctx->count; j++)
+			if (streq(names[i], ctx->volumes[j].entry->name))
+				break;
+		if (j == ctx->count && kept != i)
+			memcpy(names[kept], names[i], MAPPING_NAME_MAX);
+		if (j == ctx->count)
+			kept++;
+	}
+	return kept;
+}
+
+static void status_json_others(const struct unlock_context *ctx)
+{
+	char names[32][MAPPING_NAME_MAX];
+	size_t n = mappings_unconfigured(ctx, names, 32), i;
+
+	for (i = 0; i < n; i++) {
+		printf(i ? ", " : "");
+		json_string(stdout, names[i]);
+	}
+}
+
+static void status_text_others(const struct unlock_context *ctx)
+{
+	char names[32][MAPPING_NAME_MAX];
+	size_t n = mappings_unconfigured(ctx, names, 32), i;
+
+	if (n == 0)
+		return;
+	printf("\nOther dm-crypt mappings:");
+	for (i = 0; i < n; i++)
+		printf(" %s", names[i]);
+	printf("\n");
+}
+
 static void status_json(const struct unlock_context *ctx, const bool *active)
 {
 	size_t i;
@@ -85,7 +129,9 @@ static void status_json(const struct unlock_context *ctx, const bool *active)
 		status_json_volume(stdout, &ctx->volumes[i], active[i]);
 		printf(i + 1 < ctx->count ? ",\n" : "\n");
 	}
-	printf("  ]\n}\n");
+	printf("  ],\n  \"other_mappings\": [");
+	status_json_others(ctx);
+	printf("]\n}\n");
 }
 
 static void status_text(const struct unlock_context *ctx, const bool *active)
@@ -116,6 +162,7 @@ static void status_text(const struct unlock_context *ctx, const bool *active)
 		if (vol->key)
 			printf("%-16s key file %s on %s\n", "", vol->key->name, vol->key->source);
 	}
+	status_text_others(ctx);
 }
 
 int command_status(struct unlock_context *ctx)

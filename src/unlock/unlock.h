@@ -114,6 +114,11 @@ int volume_probe_memory(struct volume *vol);
 bool mapping_active(const char *name);
 int mapping_remove(const char *name);
 
+/* mappings.c */
+#define MAPPING_NAME_MAX 128
+/* The names of the active dm-crypt mappings. */
+int crypt_mappings_list(char names[][MAPPING_NAME_MAX], size_t max, size_t *ret_count);
+
 /* header.c */
 int header_prepare(struct volume *vol);
 /* 1 if the filesystem on @device holds a regular file @path, 0 if not, -errno. */
