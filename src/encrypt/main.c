@@ -63,7 +63,7 @@ static void usage(FILE *out)
 	      "/etc/bekboot/crypttab and /etc/bekboot/fstab. Interrupted at any moment, the\n"
 	      "same command (or resume) continues where it stopped.\n"
 	      "\n"
-	      "Tuning: --hotzone-size BYTES, --resilience checksum|journal|none (detached header).\n"
+	      "Tuning: --hotzone-size BYTES, --resilience checksum|journal (detached header).\n"
 	      "See bekboot-encrypt(8).\n",
 	      out);
 }
@@ -119,8 +119,13 @@ static int parse_option(int c, const char *arg, struct encrypt_options *opts)
 		opts->json = true;
 		return 0;
 	case OPT_RESILIENCE:
-		opts->resilience = arg;
-		return 0;
+		/* "none" would lose the hotzone in a crash: not offered. */
+		if (streq(arg, "checksum") || streq(arg, "journal")) {
+			opts->resilience = arg;
+			return 0;
+		}
+		log_error("Resilience mode '%s' is not one of checksum and journal.", arg);
+		return -EINVAL;
 	case 'y':
 		opts->yes = true;
 		return 0;

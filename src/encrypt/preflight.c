@@ -274,8 +274,12 @@ int plan_header(const char *header, struct volume_plan *plan)
 			plan->header_uuid);
 		return -ENOENT;
 	}
-	snprintf(plan->header_file, sizeof(plan->header_file), "%s%s",
-		 streq(mount_point, "/") ? "" : mount_point, plan->header_path);
+	if (strlen(mount_point) + strlen(plan->header_path) >= sizeof(plan->header_file)) {
+		log_error("Header path %s%s is too long.", mount_point, plan->header_path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(plan->header_file, streq(mount_point, "/") ? "" : mount_point);
+	strcat(plan->header_file, plan->header_path);
 	return 0;
 }
 
@@ -394,6 +398,10 @@ int preflight_data(const struct encrypt_options *opts, struct volume_plan *plan)
 	}
 
 	r = probe_filesystem(plan, &block_size);
+	if (r < 0)
+		log_error(
+			"Failed to probe %s: libblkid finds signatures that contradict each other.",
+			plan->device);
 	if (r == 0)
 		r = choose_mode(opts, plan);
 	if (r == 0)

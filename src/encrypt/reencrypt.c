@@ -106,20 +106,22 @@ static bool staging_complete(const char *path, const char *device)
 	return crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE;
 }
 
+/*
+ * Until the staging file is removed, no encryption step has run, so a
+ * complete staging header is always the truth: write it again, whatever a
+ * half-written copy on the device may look like.
+ */
 static int staging_recover_one(const struct encrypt_options *opts, const char *uuid,
 			       const char *device)
 {
 	_cleanup_free_ char *header = NULL, *sidecar = NULL, *owner = NULL;
-	char device_uuid[40] = "";
-	bool luks, reencrypting;
 	int r;
 
 	r = staging_paths(opts, uuid, &header, &sidecar);
 	if (r < 0 || read_text_file(sidecar, PATH_MAX, &owner, NULL) < 0 || !streq(owner, device))
 		return r;
 
-	luks_probe(device, NULL, &luks, &reencrypting, device_uuid);
-	if (!streq(device_uuid, uuid) && staging_complete(header, device)) {
+	if (staging_complete(header, device)) {
 		log_warn("Writing the LUKS2 header that an interrupted run prepared for %s again.",
 			 device);
 		r = header_place(header, device);

@@ -26,7 +26,7 @@ cleanup() {
 	for l in "${LOOPS[@]}"; do
 		losetup -d "$l" 2>/dev/null
 	done
-	[ -n "${WORK:-}" ] && rm -rf "$WORK"
+	[ -n "${WORK:-}" ] && [ -z "${KEEP:-}" ] && rm -rf "$WORK"
 }
 
 setup() {
