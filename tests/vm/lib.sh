@@ -388,27 +388,34 @@ vm_initrd_list() {
 
 # --- QEMU --------------------------------------------------------------------
 
-# What vm_boot reads: the initramfs, kernel command line (console, panic and
-# root are added), guest memory (MiB), hard timeout (s), disks as
-# SERIAL=FILE, and disks hot-plugged later as SECONDS:SERIAL=FILE.
+# What vm_boot reads: the initramfs, kernel command line (console= is
+# added), guest memory (MiB), hard timeout (s), disks as SERIAL=FILE, and
+# disks hot-plugged later as SECONDS:SERIAL=FILE, SECONDS counted from the
+# first console line that matches VM_HOTPLUG_AFTER (from QEMU start if
+# empty).
 VM_INITRD=""
 VM_APPEND=""
 VM_MEM=1024
 VM_TIMEOUT=${BEKBOOT_VM_TIMEOUT:-180}
 VM_DISKS=()
 VM_HOTPLUG=()
+VM_HOTPLUG_AFTER=""
 
 # Reads the serial console from stdin, writes it with the time since QEMU
-# started to LOG, and stops QEMU at the first terminal line (at once for
+# started to LOG, creates the file TRIGGER at the first line that matches
+# VM_HOTPLUG_AFTER, and stops QEMU at the first terminal line (at once for
 # the marker, two seconds later otherwise, so that what follows is logged).
 vm_watch() {
-    local start=$1 log=$2 result=$3 pidfile=$4 line now kind pattern entry found=""
+    local start=$1 log=$2 result=$3 pidfile=$4 trigger=$5 line now kind pattern entry found=""
 
     while IFS= read -r line; do
         now=$((${EPOCHREALTIME/./} - start))
         line=${line//$'\r'/}
         line=${line//$'\e'\[*([0-9;?])[A-Za-z]/}
         printf '[%4d.%03d] %s\n' $((now / 1000000)) $((now / 1000 % 1000)) "$line" >> "$log"
+        if [[ ! -e $trigger ]] && [[ -n $VM_HOTPLUG_AFTER ]] && [[ $line =~ $VM_HOTPLUG_AFTER ]]; then
+            : > "$trigger"
+        fi
         [[ -n $found ]] && continue
         for entry in "${VM_TERMINAL_PATTERNS[@]}"; do
             kind=${entry%%:*}
@@ -427,8 +434,12 @@ vm_watch() {
     done
 }
 
-# vm_hotplug SOCKET SECONDS ID SERIAL FILE
+# vm_hotplug SOCKET SECONDS ID SERIAL FILE TRIGGER: waits for the file
+# TRIGGER, then SECONDS, then plugs FILE in as a virtio disk.
 vm_hotplug() {
+    while [[ ! -e $6 ]]; do
+        sleep 0.2
+    done
     sleep "$2"
     printf '%s\n' \
         "drive_add 0 if=none,id=$3,file=$5,format=raw,snapshot=on" \
@@ -459,18 +470,19 @@ vm_boot() {
     done
 
     local start=${EPOCHREALTIME/./}
+    [[ -n $VM_HOTPLUG_AFTER ]] || : > "$run/trigger"
     for spec in "${VM_HOTPLUG[@]}"; do
         serial=${spec#*:}
         file=${serial#*=}
         serial=${serial%%=*}
-        vm_hotplug "$run/monitor" "${spec%%:*}" "hot$i" "$serial" "$file" &
+        vm_hotplug "$run/monitor" "${spec%%:*}" "hot$i" "$serial" "$file" "$run/trigger" &
         hotplug_pids+=($!)
         i=$((i + 1))
     done
 
     set +e
     TMPDIR=$VM_WORK/tmp timeout -s KILL "$VM_TIMEOUT" qemu-system-x86_64 "${args[@]}" \
-        < /dev/null 2> "$run/qemu.stderr" | vm_watch "$start" "$VM_LOG" "$run/result" "$run/pid"
+        < /dev/null 2> "$run/qemu.stderr" | vm_watch "$start" "$VM_LOG" "$run/result" "$run/pid" "$run/trigger"
     status=${PIPESTATUS[0]}
     set -e
     for i in "${hotplug_pids[@]}"; do
