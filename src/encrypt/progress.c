@@ -101,7 +101,11 @@ int progress_report(uint64_t size, uint64_t offset, void *userdata)
 		progress_draw(size, offset, now);
 	}
 
-	return stop_requested ? 1 : 0;
+	/*
+	 * Asking libcryptsetup to stop after the last hotzone makes it look for
+	 * a next one and fail; the work is done by then anyway.
+	 */
+	return stop_requested && offset < size ? 1 : 0;
 }
 
 void progress_finish(void)
