@@ -75,6 +75,14 @@ static void failure_reason(const struct unlock_context *ctx, const struct volume
 	else if (vol->cause == CAUSE_NO_KEY_FILE && vol->entry->key_kind == KEY_KIND_BEK)
 		snprintf(buf, size, "no usable key file %s (nor any *%s*) in %s", vol->entry->key,
 			 KEY_BASE_NAME, key_place(ctx));
+	else if (vol->cause == CAUSE_MEMORY && vol->memory_need_kib)
+		snprintf(
+			buf, size,
+			"keyslot %d needs %llu MiB of memory for its key derivation, but only %llu "
+			"MiB are available; add a keyslot with a cheaper KDF, for example: "
+			"cryptsetup luksAddKey --pbkdf pbkdf2 --pbkdf-force-iterations 1000 %s",
+			vol->memory_slot, (unsigned long long)(vol->memory_need_kib / 1024),
+			(unsigned long long)(vol->memory_available_kib / 1024), vol->device);
 	else if (vol->cause == CAUSE_HEADER && vol->entry->header_uuid && !vol->header[0])
 		snprintf(buf, size,
 			 "its detached header %s on the filesystem UUID=%s is absent or "
@@ -89,7 +97,7 @@ static void failure_reason(const struct unlock_context *ctx, const struct volume
 static void report_failed(const struct unlock_context *ctx, const struct volume *vol)
 {
 	const char *device = vol->present ? vol->device : vol->entry->device;
-	char reason[512];
+	char reason[1024];
 
 	failure_reason(ctx, vol, reason, sizeof(reason));
 	if (volume_required(ctx, vol))
@@ -102,7 +110,7 @@ static void report_failed(const struct unlock_context *ctx, const struct volume 
 static int rescue_text_write(const struct unlock_context *ctx, const struct volume *vol)
 {
 	const char *device = vol->present ? vol->device : vol->entry->device;
-	char reason[512], text[1024];
+	char reason[1024], text[2048];
 	int n, r;
 
 	failure_reason(ctx, vol, reason, sizeof(reason));

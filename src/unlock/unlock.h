@@ -60,6 +60,9 @@ struct volume {
 	uint64_t reencrypt_done; /* bytes encrypted so far, of ... */
 	uint64_t reencrypt_total; /* ... all data bytes; 0 when unknown */
 	uint64_t kdf_memory_kib; /* the most that a usable keyslot needs */
+	int memory_slot; /* when the KDF does not fit: which keyslot ... */
+	uint64_t memory_need_kib; /* ... needs how much ... */
+	uint64_t memory_available_kib; /* ... of how much there is */
 	enum unlock_cause cause;
 	const struct key_file *key; /* the key that opened it */
 	uint64_t elapsed_ms;

@@ -116,14 +116,14 @@ static int keyslots_usable(struct crypt_device *cd, uint64_t available, bool *us
 	return n;
 }
 
-static void memory_refusal(const struct volume *vol, int slot, uint64_t need, uint64_t available)
+static void memory_refusal(struct volume *vol, int slot, uint64_t need, uint64_t available)
 {
-	log_error(
-		"Cannot open volume %s (%s): keyslot %d needs %llu MiB of memory for its key "
-		"derivation, but only %llu MiB are available. Add a keyslot with a cheaper KDF, "
-		"for example: cryptsetup luksAddKey --pbkdf pbkdf2 --pbkdf-force-iterations 1000 %s",
-		vol->entry->name, vol->device, slot, (unsigned long long)(need / 1024),
-		(unsigned long long)(available / 1024), vol->device);
+	vol->memory_slot = slot;
+	vol->memory_need_kib = need;
+	vol->memory_available_kib = available;
+	vol->cause = CAUSE_MEMORY;
+	log_debug("Keyslot %d of %s needs %llu KiB for its KDF; %llu KiB are available.", slot,
+		  vol->device, (unsigned long long)need, (unsigned long long)available);
 }
 
 static int volume_keyslots(struct volume *vol, struct crypt_device *cd, bool *usable)
@@ -145,7 +145,6 @@ static int volume_keyslots(struct volume *vol, struct crypt_device *cd, bool *us
 	}
 
 	memory_refusal(vol, slot_min, min, available);
-	vol->cause = CAUSE_MEMORY;
 	return -ENOMEM;
 }
 

@@ -45,7 +45,7 @@ grep -q "MemAvailable:   1048576 kB" "$WORK/meminfo" || fail "the fake meminfo i
 step "3. too little memory: refused at once, exit 10, the sizes named"
 unlock_with_memory 81920
 expect_exit 10 "64 MiB keyslot with 80 MiB available"
-expect_output "Cannot open volume argon ($LOOP): keyslot 0 needs 64 MiB of memory for its key derivation, but only 80 MiB are available."
+expect_output "Cannot open data volume argon ($LOOP): keyslot 0 needs 64 MiB of memory for its key derivation, but only 80 MiB are available;"
 expect_output "cryptsetup luksAddKey --pbkdf pbkdf2"
 [ "$MS" -lt 3000 ] || fail "the refusal took $MS ms"
 
