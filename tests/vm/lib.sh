@@ -270,6 +270,25 @@ vm_crypttab() {
         "data2      UUID=$VM_DATA2_UUID  bek:${VM_KEY_NAME}_0_2  luks,nofail"
 }
 
+VM_PEER_PKG=$VM_CACHE/pkg/cryptsetup-initramfs
+
+# cryptsetup-initramfs cannot be installed next to dracut-core (it pulls in
+# the initramfs-tools metapackage): unpack it into the cache instead.
+vm_fetch_cryptsetup_initramfs() {
+    local deb
+
+    [[ -d $VM_PEER_PKG/usr/share/initramfs-tools/hooks ]] && return 0
+    mkdir -p "$VM_CACHE/pkg"
+    deb=$(find "$VM_CACHE/pkg" -maxdepth 1 -name 'cryptsetup-initramfs_*.deb' | sort -V | tail -n 1)
+    if [[ -z $deb ]]; then
+        (cd "$VM_CACHE/pkg" && apt-get download cryptsetup-initramfs) \
+            || fail "cannot download cryptsetup-initramfs."
+        deb=$(find "$VM_CACHE/pkg" -maxdepth 1 -name 'cryptsetup-initramfs_*.deb' | sort -V | tail -n 1)
+    fi
+    rm -rf "$VM_PEER_PKG"
+    dpkg -x "$deb" "$VM_PEER_PKG" || fail "cannot unpack $deb."
+}
+
 # --- initramfs images --------------------------------------------------------
 
 # vm_in_namespace USR_LAYERS ETC_LAYERS COMMAND...: runs COMMAND in a private
@@ -328,9 +347,16 @@ vm_etc_layer() {
     rm -rf "$dir"
     mkdir -p "$dir/initramfs-tools"
     printf '%s\n' virtio_pci virtio_blk > "$dir/initramfs-tools/modules"
-    if [[ $variant == main ]]; then
+    if [[ $variant == main ]] || [[ $variant == coexist ]]; then
         mkdir -p "$dir/bekboot"
         vm_crypttab > "$dir/bekboot/crypttab"
+    fi
+    if [[ $variant == coexist ]]; then
+        # cryptsetup-initramfs lists the root too, with its own name and key
+        # path (the backslash of the label in octal: crypttab(5)).
+        cp -a "$VM_PEER_PKG/etc/." "$dir/"
+        printf 'osencrypt UUID=%s /dev/disk/by-label/BEK\\134x20VOLUME:/%s luks,initramfs,keyscript=passdev\n' \
+            "$VM_ROOT_UUID" "$VM_KEY_NAME" > "$dir/crypttab"
     fi
     echo "$dir"
 }
@@ -339,7 +365,9 @@ VM_GENERATORS=(dracut dracut-nosd initramfs-tools)
 
 # vm_initrd GENERATOR VARIANT: builds (or reuses) the bekboot initramfs of a
 # generator ("dracut": systemd in the initramfs; "dracut-nosd": without;
-# "initramfs-tools") and configuration variant; sets VM_INITRD.
+# "initramfs-tools") and configuration variant ("main": the test crypttab;
+# "none": no configuration; "coexist": initramfs-tools only, with
+# cryptsetup-initramfs listing the root too); sets VM_INITRD.
 vm_initrd() {
     local gen=$1 variant=$2 out etc inputs stamp
 
@@ -365,7 +393,11 @@ vm_initrd() {
             vm_dracut "$out" "$etc" "$VM_STAGE/usr" "base bekboot"
             ;;
         initramfs-tools)
-            vm_mkinitramfs "$out" "$etc" "$VM_STAGE/usr"
+            if [[ $variant == coexist ]]; then
+                vm_mkinitramfs "$out" "$etc" "$VM_STAGE/usr:$VM_PEER_PKG/usr"
+            else
+                vm_mkinitramfs "$out" "$etc" "$VM_STAGE/usr"
+            fi
             ;;
         *)
             fail "unknown generator $gen."
