@@ -63,12 +63,13 @@ static int passphrase_ask(struct key_set *set, const char *prompt)
 	if (!key->data)
 		return -errno;
 
-	dprintf(fd, "%s", prompt);
+	/* Echo off first: what is typed once the prompt shows is neither echoed nor flushed. */
 	if (tcgetattr(fd, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(fd, TCSAFLUSH, &quiet);
 	}
+	dprintf(fd, "%s", prompt);
 	n = tty_read_line(fd, key->data, PASSPHRASE_MAX);
 	tcsetattr(fd, TCSAFLUSH, &old);
 	dprintf(fd, "\n");
