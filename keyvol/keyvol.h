@@ -69,6 +69,14 @@ int keyvol_create(const char *path, unsigned size_mib, const char *label);
 int keyvol_add_key(const char *path, const char *name, const unsigned char *key, size_t len,
 		   bool replace);
 
+/*
+ * Read key file @name into locked memory (*ret, to free with secmem_free()),
+ * through mtools: nothing is mounted. -ENOENT when there is none, -EINVAL
+ * for an empty file, one over 8 KiB or a bad name; -EMEDIUMTYPE when @path
+ * holds no vfat filesystem.
+ */
+int keyvol_read_key(const char *path, const char *name, unsigned char **ret, size_t *ret_len);
+
 /* Remove key file @name; -ENOENT when there is none, -EISDIR for a directory. */
 int keyvol_remove_key(const char *path, const char *name);
 

@@ -490,3 +490,53 @@ int keyvol_create(const char *path, unsigned size_mib, const char *label)
 
 	return keyvol_create_full(path, &opts);
 }
+
+static int key_read_checked(const char *path, const char *name, unsigned char *buf, size_t *ret_len)
+{
+	char err[TOOL_ERROR_MAX] = "";
+	uint64_t len = 0;
+	int r;
+
+	r = volume_read(path, name, buf, KEY_FILE_MAX, &len, err);
+	if (r < 0) {
+		log_error("Failed to read key file %s from %s: %s", name, path,
+			  volume_strerror(r, err));
+		return r;
+	}
+	if (len == 0 || len > KEY_FILE_MAX) {
+		log_error("Refusing key file %s on %s: it is %s.", name, path,
+			  len == 0 ? "empty" : "larger than 8 KiB");
+		return -EINVAL;
+	}
+
+	*ret_len = len;
+	return 0;
+}
+
+int keyvol_read_key(const char *path, const char *name, unsigned char **ret, size_t *ret_len)
+{
+	_cleanup_secmem_ unsigned char *buf = NULL;
+	int r;
+
+	if (!keyvol_name_valid(name)) {
+		log_error("Key file name \"%s\" is not valid.", name);
+		return -EINVAL;
+	}
+
+	r = volume_require_vfat(path);
+	if (r < 0)
+		return r;
+
+	buf = secmem_alloc(KEY_FILE_MAX);
+	if (!buf) {
+		log_error("Failed to allocate locked memory for key file %s.", name);
+		return -ENOMEM;
+	}
+	r = key_read_checked(path, name, buf, ret_len);
+	if (r < 0)
+		return r;
+
+	*ret = buf;
+	buf = NULL;
+	return 0;
+}
