@@ -110,6 +110,10 @@ int luks_resume(const struct encrypt_options *opts, const struct volume_plan *pl
 		const struct volume_key *key);
 
 /* config.c */
+int moved_copy_save(const struct encrypt_options *opts, const struct volume_plan *plan);
+int moved_copy_restore(const struct encrypt_options *opts, const struct volume_plan *plan);
+void moved_copy_remove(const struct encrypt_options *opts, const struct volume_plan *plan);
+
 int config_write(const struct encrypt_options *opts, const struct volume_plan *plan);
 int config_find_uuid(const struct encrypt_options *opts, const char *name, char ret[40]);
 int config_find_volume(const struct encrypt_options *opts, const char *name, const char *luks_uuid,

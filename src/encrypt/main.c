@@ -269,6 +269,7 @@ static int cmd_data(const struct encrypt_options *opts)
 	if (r < 0)
 		return EXIT_REFUSED;
 	if (plan.luks && !plan.reencrypting) {
+		moved_copy_remove(opts, &plan);
 		log_error("Device %s is already encrypted (LUKS UUID %s); nothing to do.",
 			  plan.device, plan.luks_uuid);
 		return EXIT_REFUSED;
