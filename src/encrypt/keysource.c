@@ -10,10 +10,13 @@
 #include <fcntl.h>
 #include <libcryptsetup.h>
 #include <string.h>
+#include <strings.h>
 
 #include "encrypt.h"
+#include "fingerprint.h"
 #include "keygen.h"
 #include "keys.h"
+#include "keyvol.h"
 #include "log.h"
 #include "secmem.h"
 #include "util.h"
@@ -60,6 +63,63 @@ static int key_from_file(const char *path, struct volume_key *key)
 	return 0;
 }
 
+static void key_announce(const char *what, const char *name, const char *volume,
+			 const struct volume_key *key)
+{
+	char fingerprint[FINGERPRINT_LEN + 1] = "";
+
+	fingerprint_compute(key->data, key->len, fingerprint);
+	log_info("%s key %s on key volume %s (fingerprint %s).", what, name, volume, fingerprint);
+}
+
+static bool key_on_volume(const char *volume, const char *name)
+{
+	struct keyvol_report report = { 0 };
+	bool found = false;
+	size_t i;
+
+	if (keyvol_inspect(volume, NULL, &report) < 0)
+		return false;
+	for (i = 0; i < report.n_files; i++)
+		found = found || strcasecmp(report.files[i].name, name) == 0;
+	keyvol_report_free(&report);
+	return found;
+}
+
+/*
+ * A key that a run stored before it was interrupted is used again, so that
+ * running the same command twice never leaves two keys for one volume.
+ */
+static int key_from_volume(const char *volume, const char *name, struct volume_key *key,
+			   bool resume)
+{
+	int r;
+
+	if (resume || key_on_volume(volume, name)) {
+		r = keyvol_read_key(volume, name, &key->data, &key->len);
+		if (r < 0)
+			return r;
+		key->generated = key_is_ade_format(key->data, key->len);
+		key_announce("Using", name, volume, key);
+		return 0;
+	}
+
+	r = keygen_ade_key(&key->data, &key->len);
+	if (r < 0) {
+		log_error("Failed to generate a key for key file %s: %s", name, strerror(-r));
+		return r;
+	}
+	key->generated = true;
+
+	r = keyvol_add_key(volume, name, key->data, key->len, false);
+	if (r < 0) {
+		key_release(key);
+		return r;
+	}
+	key_announce("Stored new", name, volume, key);
+	return 0;
+}
+
 int key_obtain(const struct encrypt_options *opts, struct volume_plan *plan, struct volume_key *key,
 	       bool resume)
 {
@@ -71,14 +131,12 @@ int key_obtain(const struct encrypt_options *opts, struct volume_plan *plan, str
 		path = root_path(opts, plan->key_path);
 		return path ? key_from_file(path, key) : -ENOMEM;
 	}
+	if (opts->key_volume)
+		return key_from_volume(opts->key_volume, plan->key_name, key, resume);
 
-	/*
-	 * FIXME: generate the key with keygen_ade_key() and store it on the key
-	 * volume (or read it back from there on resume) through libkeyvol.
-	 */
-	log_error("Storing keys on key volume %s is not available in this build; use --key-file.",
-		  opts->key_volume ?: "(none given)");
-	return -EOPNOTSUPP;
+	log_error("Volume %s needs a key: give --key-volume DEVICE|IMAGE or --key-file FILE.",
+		  plan->name);
+	return -ENOKEY;
 }
 
 void key_release(struct volume_key *key)

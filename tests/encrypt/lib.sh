@@ -33,7 +33,7 @@ setup() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root for loop devices"
 	command -v losetup >/dev/null || skip "no losetup"
 	[ -x "$ENCRYPT" ] || fail "no $ENCRYPT"
-	WORK=$(mktemp -d /var/tmp/bekboot-encrypt-test.XXXXXX)
+	WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/bekboot-encrypt-test.XXXXXX")
 	trap cleanup EXIT
 	mkdir -p "$WORK/root/etc"
 }
