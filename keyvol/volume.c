@@ -516,6 +516,9 @@ static int key_read_checked(const char *path, const char *name, unsigned char *b
 int keyvol_read_key(const char *path, const char *name, unsigned char **ret, size_t *ret_len)
 {
 	_cleanup_secmem_ unsigned char *buf = NULL;
+	_cleanup_free_ struct volume_entry *entries = NULL;
+	const struct volume_entry *entry;
+	size_t count = 0;
 	int r;
 
 	if (!keyvol_name_valid(name)) {
@@ -524,15 +527,24 @@ int keyvol_read_key(const char *path, const char *name, unsigned char **ret, siz
 	}
 
 	r = volume_require_vfat(path);
+	if (r == 0)
+		r = volume_list_logged(path, &entries, &count);
 	if (r < 0)
 		return r;
+
+	entry = volume_find(entries, count, name);
+	if (!entry || entry->directory) {
+		log_error("There is no key file %s on %s%s.", name, path,
+			  entry ? " (a directory has that name)" : "");
+		return entry ? -EISDIR : -ENOENT;
+	}
 
 	buf = secmem_alloc(KEY_FILE_MAX);
 	if (!buf) {
 		log_error("Failed to allocate locked memory for key file %s.", name);
 		return -ENOMEM;
 	}
-	r = key_read_checked(path, name, buf, ret_len);
+	r = key_read_checked(path, entry->name, buf, ret_len);
 	if (r < 0)
 		return r;
 
