@@ -434,3 +434,41 @@ int config_find_volume(const struct encrypt_options *opts, const char *name, con
 	}
 	return plan_from_entry(e, plan);
 }
+
+/* The names of every volume of crypttab, malloc'd, in file order. */
+int config_volume_names(const struct encrypt_options *opts, char ***ret, size_t *ret_count)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_crypttab_ struct crypttab tab = { 0 };
+	char **names;
+	size_t i;
+	int r;
+
+	r = crypttab_read(opts, &path, &text, &tab);
+	if (r < 0)
+		return r;
+
+	names = calloc(tab.count + 1, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (i = 0; i < tab.count; i++) {
+		names[i] = strdup(tab.entries[i].name);
+		if (!names[i]) {
+			config_volume_names_free(names);
+			return -ENOMEM;
+		}
+	}
+
+	*ret = names;
+	*ret_count = tab.count;
+	return 0;
+}
+
+void config_volume_names_free(char **names)
+{
+	char **n;
+
+	for (n = names; n && *n; n++)
+		free(*n);
+	free(names);
+}

@@ -116,6 +116,8 @@ void moved_copy_remove(const struct encrypt_options *opts, const struct volume_p
 
 int config_write(const struct encrypt_options *opts, const struct volume_plan *plan);
 int config_find_uuid(const struct encrypt_options *opts, const char *name, char ret[40]);
+int config_volume_names(const struct encrypt_options *opts, char ***ret, size_t *ret_count);
+void config_volume_names_free(char **names);
 int config_find_volume(const struct encrypt_options *opts, const char *name, const char *luks_uuid,
 		       struct volume_plan *plan);
 

@@ -341,6 +341,29 @@ static int cmd_resume(const struct encrypt_options *opts, const char *arg)
 	return exit_code(r);
 }
 
+/* Resume every volume of crypttab that has an encryption in progress. */
+static int cmd_resume_all(const struct encrypt_options *opts)
+{
+	char **names = NULL;
+	size_t count = 0, i;
+	int ret = EXIT_OK;
+
+	if (config_volume_names(opts, &names, &count) < 0)
+		return EXIT_FAILED;
+	if (count == 0)
+		log_info("No volume is configured; nothing to resume.");
+
+	for (i = 0; i < count; i++) {
+		int r = cmd_resume(opts, names[i]);
+
+		if (r != EXIT_OK && ret != EXIT_FAILED)
+			ret = r;
+	}
+
+	config_volume_names_free(names);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct encrypt_options opts = { .root = "" };
@@ -360,6 +383,8 @@ int main(int argc, char **argv)
 	}
 	if (streq(command, "resume") && optind == argc - 1)
 		return cmd_resume(&opts, argv[optind]);
+	if (streq(command, "resume") && optind == argc)
+		return cmd_resume_all(&opts);
 	if (streq(command, "status") && optind == argc)
 		return status_run(&opts);
 	if (streq(command, "import-ade") && optind == argc)
