@@ -86,3 +86,24 @@ printf 'gone UUID=%s bek\n' "$GONE_UUID" >"$WORK/crypttab"
 status --json
 expect_exit 7 "status with an absent volume"
 field '.volumes[0].state' '"its device is not present"'
+
+step "5. a volume whose encryption has begun opens and shows how far it is"
+truncate -s 64M "$WORK/half.img"
+mkfs.ext4 -q -F "$WORK/half.img" 48M
+cryptsetup reencrypt -q --encrypt --type luks2 --reduce-device-size 16M \
+    --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file "$WORK/keys/$BASE" \
+    --init-only "$WORK/half.img" || fail "cryptsetup reencrypt --init-only failed"
+# Initialised, not run: the header says the encryption is under way, at 0 %.
+attach "$WORK/half.img"
+HALF_UUID=$(blkid -s UUID -o value "$LOOP")
+printf 'half UUID=%s bek root\n' "$HALF_UUID" >"$WORK/crypttab"
+echo quiet >"$WORK/cmdline"
+status --json
+expect_exit 0 "status of a volume being encrypted"
+field '.volumes[0].reencrypting' true
+field '.volumes[0].state' '"openable"'
+PERCENT=$(jq '.volumes[0].reencrypt_percent' "$WORK/status.out")
+[ "$PERCENT" = 0 ] || fail "reencrypt_percent is $PERCENT, expected 0"
+unlock
+expect_exit 0 "--test on a volume being encrypted"
+expect_output "(reencryption in progress)"
