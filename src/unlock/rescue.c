@@ -174,8 +174,9 @@ static int rescue_layout(struct unlock_context *ctx, struct rescue_part *parts, 
 		if (!parts[i].info.type[0] && parts[i].sectors >= RESCUE_ROOT_MIN_SECTORS)
 			roots[(*ret_roots)++] = parts[i];
 	if (*ret_roots == 0) {
-		log_warn("Found %s on %s, but no partition without a signature for it to unlock.",
-			 ADE_HEADER_PATH, header->path);
+		log_warn("Found %s on %s, but no partition of at least %llu MiB without a "
+			 "signature for it to open; not opening a root with it.",
+			 ADE_HEADER_PATH, header->path, RESCUE_ROOT_MIN_SECTORS / 2048);
 		return 0;
 	}
 	qsort(roots, *ret_roots, sizeof(*roots), part_compare_size);
@@ -273,8 +274,9 @@ int command_rescue(struct unlock_context *ctx, const char *disk)
 	if (r < 0)
 		return CAUSE_OTHER;
 	if (ctx->count == 0) {
-		log_error("Found no LUKS volume and no detached header %s on %s.", ADE_HEADER_PATH,
-			  disk);
+		log_error("Found nothing to open on %s: no LUKS partition, and no root for a "
+			  "detached header %s.",
+			  disk, ADE_HEADER_PATH);
 		return CAUSE_HEADER;
 	}
 
