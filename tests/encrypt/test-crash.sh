@@ -85,8 +85,9 @@ decrypt "$dev" "$key" "$WORK/plain.img" "$size"
 # e2fsck and resize2fs stamp the superblock and its backups (times, lifetime
 # writes, checksum); every other byte must be identical, and so must every
 # other superblock field.
-backups=$(dumpe2fs "$WORK/expected.img" 2>/dev/null | sed -n 's/.*Backup superblock at \([0-9]*\).*/\1/p')
-python3 - "$WORK/plain.img" "$WORK/expected.img" $backups <<'PY' || fail "plaintext differs from the original"
+mapfile -t backups < <(dumpe2fs "$WORK/expected.img" 2>/dev/null |
+    sed -n 's/.*Backup superblock at \([0-9]*\).*/\1/p')
+python3 - "$WORK/plain.img" "$WORK/expected.img" "${backups[@]}" <<'PY' || fail "plaintext differs from the original"
 import sys
 a, b = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
 skip = [(1024, 2048)] + [(int(n) * 4096, int(n) * 4096 + 1024) for n in sys.argv[3:]]
