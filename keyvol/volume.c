@@ -240,11 +240,15 @@ int keyvol_add_key(const char *path, const char *name, const unsigned char *key,
 	return volume_flush(path);
 }
 
-int keyvol_remove_key(const char *path, const char *name)
+/*
+ * The entry of key file @name on the vfat volume @path, with the listing it
+ * points into (freed by the caller); logs why there is none.
+ */
+static int volume_key_entry(const char *path, const char *name, struct volume_entry **ret_entries,
+			    const struct volume_entry **ret_entry)
 {
 	_cleanup_free_ struct volume_entry *entries = NULL;
 	const struct volume_entry *entry;
-	char err[TOOL_ERROR_MAX] = "";
 	size_t count = 0;
 	int r;
 
@@ -265,6 +269,23 @@ int keyvol_remove_key(const char *path, const char *name)
 			  entry ? " (a directory has that name)" : "");
 		return entry ? -EISDIR : -ENOENT;
 	}
+
+	*ret_entry = entry;
+	*ret_entries = entries;
+	entries = NULL;
+	return 0;
+}
+
+int keyvol_remove_key(const char *path, const char *name)
+{
+	_cleanup_free_ struct volume_entry *entries = NULL;
+	const struct volume_entry *entry;
+	char err[TOOL_ERROR_MAX] = "";
+	int r;
+
+	r = volume_key_entry(path, name, &entries, &entry);
+	if (r < 0)
+		return r;
 
 	r = volume_delete(path, entry->name, err);
 	if (r < 0) {
@@ -518,26 +539,11 @@ int keyvol_read_key(const char *path, const char *name, unsigned char **ret, siz
 	_cleanup_secmem_ unsigned char *buf = NULL;
 	_cleanup_free_ struct volume_entry *entries = NULL;
 	const struct volume_entry *entry;
-	size_t count = 0;
 	int r;
 
-	if (!keyvol_name_valid(name)) {
-		log_error("Key file name \"%s\" is not valid.", name);
-		return -EINVAL;
-	}
-
-	r = volume_require_vfat(path);
-	if (r == 0)
-		r = volume_list_logged(path, &entries, &count);
+	r = volume_key_entry(path, name, &entries, &entry);
 	if (r < 0)
 		return r;
-
-	entry = volume_find(entries, count, name);
-	if (!entry || entry->directory) {
-		log_error("There is no key file %s on %s%s.", name, path,
-			  entry ? " (a directory has that name)" : "");
-		return entry ? -EISDIR : -ENOENT;
-	}
 
 	buf = secmem_alloc(KEY_FILE_MAX);
 	if (!buf) {
