@@ -14,7 +14,7 @@
 static void usage(FILE *out)
 {
 	fputs("Usage: bekboot-unlock [open] [OPTIONS]\n"
-	      "       bekboot-unlock status [--json] [OPTIONS]\n"
+	      "       bekboot-unlock status [--json] [--key-file FILE] [OPTIONS]\n"
 	      "       bekboot-unlock manual [--key-file FILE] [OPTIONS]\n"
 	      "       bekboot-unlock late [OPTIONS]\n"
 	      "       bekboot-unlock rescue DISK [--key-volume DEV | --key-file FILE] [OPTIONS]\n"
@@ -33,7 +33,8 @@ static void usage(FILE *out)
 	      "  -c, --config FILE     configuration (default /etc/bekboot/crypttab)\n"
 	      "      --cmdline FILE    kernel command line (default /proc/cmdline)\n"
 	      "  -k, --key-dir DIR     read key files from DIR, not from the key volume\n"
-	      "      --key-file FILE   manual, rescue: use the key in FILE instead of asking\n"
+	      "      --key-file FILE   manual, rescue: use the key in FILE instead of asking;\n"
+	      "                        status: show which volumes the key in FILE opens\n"
 	      "      --key-volume DEV  rescue: the key volume (default: found by its label)\n"
 	      "      --name-prefix P   rescue: prefix of the mapping names (default rescue-)\n"
 	      "      --read-write      rescue: open read-write (default read-only)\n"
@@ -150,8 +151,9 @@ static int options_check(const char *command, const struct unlock_options *opts)
 {
 	bool rescue = streq(command, "rescue");
 
-	if (opts->key_file && !streq(command, "manual") && !rescue) {
-		log_error("--key-file goes with manual and rescue; use --key-dir otherwise.");
+	if (opts->key_file && !streq(command, "manual") && !streq(command, "status") && !rescue) {
+		log_error(
+			"--key-file goes with manual, status and rescue; use --key-dir otherwise.");
 		return -EINVAL;
 	}
 	if ((opts->key_volume || opts->name_prefix || opts->read_write) && !rescue) {

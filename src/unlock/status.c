@@ -141,8 +141,9 @@ static void status_text(const struct unlock_context *ctx, const bool *active)
 	printf("Key volume \"%s\": ", ctx->boot.label);
 	for (i = 0; i < ctx->key_volume_count; i++)
 		printf("%s%s", i ? ", " : "", ctx->key_volumes[i]);
-	printf("%s\n\n",
-	       ctx->key_volume_count ? "" : (ctx->opts.key_dir ? "not used" : "not found"));
+	printf("%s\n\n", ctx->key_volume_count			     ? ""
+			 : (ctx->opts.key_dir || ctx->opts.key_file) ? "not used"
+								     : "not found");
 
 	printf("%-16s %-5s %-44s %-16s %s\n", "VOLUME", "ROLE", "DEVICE", "KEY", "STATE");
 	for (i = 0; i < ctx->count; i++) {
@@ -172,6 +173,8 @@ int command_status(struct unlock_context *ctx)
 	size_t i;
 
 	ctx->opts.test = true;
+	/* A key file given by hand is tried on every volume: which does it open? */
+	ctx->keys_for_all = ctx->opts.key_file != NULL;
 	ctx->opts.timeout = 0;
 	ctx->opts.timeout_set = true;
 	for (i = 0; i < ctx->count; i++)

@@ -107,3 +107,14 @@ PERCENT=$(jq '.volumes[0].reencrypt_percent' "$WORK/status.out")
 unlock
 expect_exit 0 "--test on a volume being encrypted"
 expect_output "(reencryption in progress)"
+
+step "6. which volumes a key file given by hand opens"
+printf 'good UUID=%s bek\nlocked UUID=%s bek\n' "$GOOD_UUID" "$LOCKED_UUID" >"$WORK/crypttab"
+RC=0
+"$UNLOCK" status --json --key-file "$WORK/other.key" --config "$WORK/crypttab" \
+    --cmdline "$WORK/cmdline" >"$WORK/status.out" 2>"$WORK/status.err" || RC=$?
+indent <"$WORK/status.out"
+expect_exit 6 "status with a key file that opens only one volume"
+field '[.volumes[].state]' '["no key file opens it","openable"]'
+field '.volumes[1].key' "\"$WORK/other.key\""
+field '.key_volumes' '[]'

@@ -87,11 +87,12 @@ static const struct options_case cases[] = {
 	{ "option without its argument", { "--config" }, -EINVAL, { .command = NULL } },
 	{ "two commands", { "open", "status" }, -EINVAL, { .command = NULL } },
 	{ "--json without status", { "--json" }, -EINVAL, { .command = NULL } },
-	{ "--key-file without manual", { "--key-file", "/k" }, -EINVAL, { .command = NULL } },
-	{ "--key-file with status",
+	{ "--key-file with open", { "--key-file", "/k" }, -EINVAL, { .command = NULL } },
+	{ "status with a key file given by hand",
 	  { "status", "--key-file", "/k" },
-	  -EINVAL,
-	  { .command = NULL } },
+	  0,
+	  { .command = "status", .key_file = "/k" } },
+	{ "--key-file with late", { "late", "--key-file", "/k" }, -EINVAL, { .command = NULL } },
 };
 
 static void expect_field(const char *description, const char *field, const char *want,
