@@ -39,10 +39,16 @@ static int fstab_mount_one(struct libmnt_fs *fs)
 
 	mkdir_parents(target, 0755);
 	r = mnt_context_mount(cxt);
-	if (r != 0 || mnt_context_get_status(cxt) != 1)
+	if (r != 0 || mnt_context_get_status(cxt) != 1) {
+		/* r > 0 is mount(2)'s errno, not a helper's failure: let libmount say. */
+		char why[256] = "";
+
+		mnt_context_get_excode(cxt, r, why, sizeof(why));
 		log_error("Failed to mount %s on %s: %s", source, target,
-			  r < 0 ? strerror(-r) : "the mount helper failed");
-	else
+			  why[0]  ? why
+			  : r < 0 ? strerror(-r)
+				  : "the mount helper failed");
+	} else
 		log_info("Mounted %s on %s.", source, target);
 	mnt_free_context(cxt);
 	return r == 0 ? 0 : -EIO;
