@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <libmount.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,11 +14,29 @@
 #include "unlock.h"
 #include "util.h"
 
+static void mount_failure_report(struct libmnt_context *cxt, struct libmnt_fs *fs, int r)
+{
+	/* r > 0 is mount(2)'s errno, not a helper's failure: let libmount say. */
+	char why[256] = "";
+
+	mnt_context_get_excode(cxt, r, why, sizeof(why));
+	if (!why[0])
+		snprintf(why, sizeof(why), "%s", r < 0 ? strerror(-r) : "the mount helper failed");
+
+	if (mnt_fs_match_options(fs, "+nofail"))
+		log_warn("Failed to mount %s on %s: %s; ignoring (nofail).", mnt_fs_get_source(fs),
+			 mnt_fs_get_target(fs), why);
+	else
+		log_error("Failed to mount %s on %s: %s", mnt_fs_get_source(fs),
+			  mnt_fs_get_target(fs), why);
+}
+
 static int fstab_mount_one(struct libmnt_fs *fs)
 {
 	const char *source = mnt_fs_get_source(fs), *target = mnt_fs_get_target(fs);
 	struct libmnt_context *cxt;
 	int mounted = 0, r;
+	bool failed;
 	struct stat st;
 
 	if (!source || !target || mnt_fs_match_options(fs, "+noauto"))
@@ -39,19 +58,14 @@ static int fstab_mount_one(struct libmnt_fs *fs)
 
 	mkdir_parents(target, 0755);
 	r = mnt_context_mount(cxt);
-	if (r != 0 || mnt_context_get_status(cxt) != 1) {
-		/* r > 0 is mount(2)'s errno, not a helper's failure: let libmount say. */
-		char why[256] = "";
-
-		mnt_context_get_excode(cxt, r, why, sizeof(why));
-		log_error("Failed to mount %s on %s: %s", source, target,
-			  why[0]  ? why
-			  : r < 0 ? strerror(-r)
-				  : "the mount helper failed");
-	} else
+	failed = r != 0 || mnt_context_get_status(cxt) != 1;
+	if (failed)
+		mount_failure_report(cxt, fs, r);
+	else
 		log_info("Mounted %s on %s.", source, target);
 	mnt_free_context(cxt);
-	return r == 0 ? 0 : -EIO;
+	/* Like fstab's own nofail: a mount that fails is reported, and the boot goes on. */
+	return failed && !mnt_fs_match_options(fs, "+nofail") ? -EIO : 0;
 }
 
 int fstab_mount_all(const char *path)
