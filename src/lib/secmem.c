@@ -53,16 +53,6 @@ void *secmem_alloc(size_t size)
 	return (unsigned char *)map + SECMEM_HEADER_SIZE;
 }
 
-size_t secmem_size(const void *ptr)
-{
-	const struct secmem_header *header;
-
-	if (!ptr)
-		return 0;
-	header = (const void *)((const unsigned char *)ptr - SECMEM_HEADER_SIZE);
-	return header->size;
-}
-
 void secmem_free(void *ptr)
 {
 	struct secmem_header *header;

@@ -10,8 +10,6 @@
  */
 void *secmem_alloc(size_t size);
 void secmem_free(void *ptr);
-/* The usable size of a block from secmem_alloc(). */
-size_t secmem_size(const void *ptr);
 /* Lock a block again in a child: fork(2) does not pass memory locks on. */
 int secmem_relock(void *ptr);
 /* Wipe memory so that the compiler cannot drop the stores. */

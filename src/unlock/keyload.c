@@ -83,6 +83,5 @@ int keys_load(struct unlock_context *ctx)
 		keys_from_key_volumes(ctx, wanted);
 
 	keys_from_paths(ctx);
-	ctx->keys_loaded = true;
 	return r < 0 ? r : 0;
 }

@@ -79,7 +79,6 @@ struct unlock_context {
 	char key_volumes[KEY_VOLUME_MAX][DEVICE_PATH_MAX];
 	size_t key_volume_count;
 	struct key_set keys;
-	bool keys_loaded;
 	bool keys_for_all; /* keys given by hand: every key is tried on every volume */
 	bool need_key_volume;
 	bool modules_failed;
