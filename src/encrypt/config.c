@@ -270,24 +270,6 @@ static int fstab_edit_text(struct fstab_edit *edit, char *text, const struct vol
 	return r;
 }
 
-static bool fstab_has_target(const char *text, const char *target)
-{
-	_cleanup_free_ char *copy = strdup(text);
-	char *line, *save = NULL;
-	bool found = false;
-
-	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line && !found;
-	     line = strtok_r(NULL, "\n", &save)) {
-		struct fstab_entry entry;
-
-		if (fstab_parse_line(line, &entry) == 0) {
-			found = streq(entry.target, target);
-			fstab_entry_clear(&entry);
-		}
-	}
-	return found;
-}
-
 static int fstab_write_moved(const struct encrypt_options *opts, const struct fstab_edit *edit)
 {
 	_cleanup_free_ char *path = root_path(opts, BEKBOOT_FSTAB_PATH), *text = NULL;
@@ -298,7 +280,7 @@ static int fstab_write_moved(const struct encrypt_options *opts, const struct fs
 	r = config_read(path, FSTAB_MAX_SIZE, &text);
 	if (r < 0)
 		return r;
-	if (fstab_has_target(text, edit->target))
+	if (fstab_text_has_target(text, edit->target))
 		return 0;
 
 	r = text_append(&text, edit->moved, NULL, NULL);

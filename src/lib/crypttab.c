@@ -31,7 +31,7 @@ static int parse_fail(struct parse_error *err, unsigned line, const char *fmt, .
 	return -EINVAL;
 }
 
-static void entry_free(struct crypttab_entry *entry)
+void crypttab_entry_free(struct crypttab_entry *entry)
 {
 	free(entry->name);
 	free(entry->device);
@@ -46,7 +46,7 @@ void crypttab_free(struct crypttab *tab)
 	size_t i;
 
 	for (i = 0; i < tab->count; i++)
-		entry_free(&tab->entries[i]);
+		crypttab_entry_free(&tab->entries[i]);
 	free(tab->entries);
 	tab->entries = NULL;
 	tab->count = 0;
@@ -278,7 +278,7 @@ static int add_line(struct crypttab *tab, char *line, unsigned number, struct pa
 	if (r < 0 || (r == 0 && !entry.name)) {
 		if (r == -EINVAL && !err->message[0])
 			parse_fail(err, number, "out of memory");
-		entry_free(&entry);
+		crypttab_entry_free(&entry);
 		return r;
 	}
 

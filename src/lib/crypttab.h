@@ -51,6 +51,8 @@ int crypttab_parse(const char *text, size_t len, struct crypttab *ret, struct pa
 /* Read and parse @path; logs one message naming file, line and problem. */
 int crypttab_load(const char *path, struct crypttab *ret);
 void crypttab_free(struct crypttab *tab);
+/* Free the strings of one entry and zero it. */
+void crypttab_entry_free(struct crypttab_entry *entry);
 
 /* Format one entry as a crypttab line (escaping spaces), malloc'd. */
 char *crypttab_entry_format(const struct crypttab_entry *entry);

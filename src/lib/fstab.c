@@ -131,3 +131,31 @@ int fstab_option_add(char **options, const char *name)
 
 	return mnt_optstr_append_option(options, name, NULL) < 0 ? -ENOMEM : 0;
 }
+
+static bool text_has(const char *text, const char *value, bool by_source)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	char *line, *save = NULL;
+	bool found = false;
+
+	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct fstab_entry entry;
+
+		if (fstab_parse_line(line, &entry) == 0) {
+			found = streq(by_source ? entry.source : entry.target, value);
+			fstab_entry_clear(&entry);
+		}
+	}
+	return found;
+}
+
+bool fstab_text_has_target(const char *text, const char *target)
+{
+	return text_has(text, target, false);
+}
+
+bool fstab_text_has_source(const char *text, const char *source)
+{
+	return text_has(text, source, true);
+}

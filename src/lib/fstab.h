@@ -32,4 +32,8 @@ bool fstab_option_has(const char *options, const char *name);
 /* Append option @name to the malloc'd string *@options unless present. */
 int fstab_option_add(char **options, const char *name);
 
+/* Whether fstab @text has an entry that mounts on @target, or that mounts @source. */
+bool fstab_text_has_target(const char *text, const char *target);
+bool fstab_text_has_source(const char *text, const char *source);
+
 #endif
