@@ -542,3 +542,54 @@ vm_boot() {
 vm_marker_field() {
     sed -n "s/.*BEKBOOT-VM: $1=\\(.*\\)\$/\\1/p" "$VM_LOG" | tail -n 1
 }
+
+# --- running scenarios side by side --------------------------------------------
+
+# A TCG guest keeps about one host core busy: by default as many guests run
+# at once as the host has cores, at most 2 (BEKBOOT_VM_JOBS overrides).
+VM_JOBS=${BEKBOOT_VM_JOBS:-$(($(nproc) < 2 ? 1 : 2))}
+declare -A VM_RUNNING=()
+VM_PASSED=0
+VM_SKIPPED=0
+VM_FAILED=()
+
+# vm_run_start NAME COMMAND...: runs COMMAND in the background once fewer
+# than VM_JOBS are running. Its exit status 0 passes, 77 skips; its output is
+# printed whole when it ends, so that runs side by side do not interleave.
+vm_run_start() {
+    local name=$1
+
+    shift
+    while ((${#VM_RUNNING[@]} >= VM_JOBS)); do
+        vm_run_reap
+    done
+    mkdir -p "$VM_WORK/out"
+    # Tested with ||, as a scenario always was: it fails through fail, not set -e.
+    { "$@" || exit; } > "$VM_WORK/out/${name//\//-}" 2>&1 &
+    VM_RUNNING[$!]=$name
+}
+
+# Waits for one background run to end and counts its result.
+vm_run_reap() {
+    local pid status=0 name
+
+    wait -n -p pid "${!VM_RUNNING[@]}" || status=$?
+    name=${VM_RUNNING[$pid]}
+    unset "VM_RUNNING[$pid]"
+    cat "$VM_WORK/out/${name//\//-}"
+    case $status in
+        0) VM_PASSED=$((VM_PASSED + 1)) ;;
+        77) VM_SKIPPED=$((VM_SKIPPED + 1)) ;;
+        *) VM_FAILED+=("$name") ;;
+    esac
+}
+
+# Waits for every run and prints the count; fails when one failed.
+vm_run_finish() {
+    while ((${#VM_RUNNING[@]})); do
+        vm_run_reap
+    done
+    printf '%d passed, %d failed, %d skipped%s\n' "$VM_PASSED" "${#VM_FAILED[@]}" \
+        "$VM_SKIPPED" "${VM_FAILED[*]:+: ${VM_FAILED[*]}}"
+    ((${#VM_FAILED[@]} == 0))
+}
