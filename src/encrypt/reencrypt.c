@@ -398,11 +398,26 @@ int luks_resume(const struct encrypt_options *opts, const struct volume_plan *pl
 		goto done;
 
 	/*
-	 * FIXME: when a run stops after the last hotzone is written but before
-	 * libcryptsetup 2.6.1 drops the reencryption requirement, every later
-	 * run fails with "Failed to set device segments for next reencryption
-	 * hotzone" (cryptsetup reencrypt --resume-only fails the same way). The
-	 * data is all encrypted by then; nothing here finishes the header yet.
+	 * FIXME: a run stopped after the last hotzone is committed but before
+	 * libcryptsetup 2.6.1 finishes the header (killed in the progress
+	 * callback with offset == size, which comes just before
+	 * reencrypt_teardown_ok()) cannot be resumed: the header then has one
+	 * crypt segment over the whole device, the backup segments, the
+	 * reencrypt keyslot and the online-reencrypt-v2 requirement. On load,
+	 * reencrypt_offset_backward_moved() returns offset 0 for a single
+	 * segment, so the run tries a 16 MiB hotzone again and fails with
+	 * "Failed to set device segments for next reencryption hotzone"
+	 * (cryptsetup reencrypt --resume-only too). All data is encrypted by
+	 * then. The public API cannot finish that header in place:
+	 * crypt_persistent_flags_set() refuses a header with an unmet
+	 * requirement, and nothing erases backup segments. What would work: get
+	 * the volume key (crypt_volume_key_get() is allowed then), format a new
+	 * header with the same UUID, label, cipher, sector size, data offset
+	 * and keyslot into a staging file, and write it over the head with
+	 * crypt_header_restore(), through the staging recovery above (which
+	 * today only accepts staging headers with a reencryption in them).
+	 * To reproduce: gdb -batch -ex 'break progress_report if offset >= size'
+	 * -ex run -ex kill --args bekboot-encrypt data ..., then resume.
 	 */
 	progress_init(plan->device);
 	r = crypt_reencrypt_run(cd, progress_report, NULL);
