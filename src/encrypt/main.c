@@ -63,6 +63,11 @@ static void usage(FILE *out)
 	      "/etc/bekboot/crypttab and /etc/bekboot/fstab. Interrupted at any moment, the\n"
 	      "same command (or resume) continues where it stopped.\n"
 	      "\n"
+	      "status shows each volume's encryption state and the filesystems of /etc/fstab\n"
+	      "that are not encrypted; it exits with 5 unless everything is encrypted.\n"
+	      "import-ade writes bekboot's configuration from that of Azure Disk Encryption\n"
+	      "(/etc/crypttab, azure_crypt_mount); running it again changes nothing.\n"
+	      "\n"
 	      "Tuning: --hotzone-size BYTES, --resilience checksum|journal (detached header).\n"
 	      "See bekboot-encrypt(8).\n",
 	      out);
