@@ -111,7 +111,8 @@ static void entry_for_plan(const struct volume_plan *plan, struct crypttab_entry
 		.device = device,
 		.key_kind = plan->key_path[0] ? KEY_KIND_PATH : KEY_KIND_BEK,
 		.key = (char *)(plan->key_path[0] ? plan->key_path : plan->key_name),
-		.nofail = true,
+		.root = plan->root,
+		.nofail = !plan->root,
 	};
 	if (plan->mode == MODE_DETACHED) {
 		e->header_uuid = plan->header_uuid[0] ? (char *)plan->header_uuid : NULL;
@@ -338,8 +339,9 @@ int config_write(const struct encrypt_options *opts, const struct volume_plan *p
 		return r;
 	}
 
+	/* The root's fstab entry stays: the kernel command line names the mapping. */
 	r = crypttab_add(opts, plan);
-	if (r == 0)
+	if (r == 0 && !plan->root)
 		r = fstab_move(opts, plan);
 	return r;
 }
@@ -360,10 +362,9 @@ static const struct crypttab_entry *crypttab_find_uuid(const struct crypttab *ta
 static bool device_resolve(const char *spec, char *buf, size_t size)
 {
 	_cleanup_free_ char *path = NULL;
-	const char *uuid = startswith(spec, "UUID=");
 
-	if (uuid)
-		path = blkid_evaluate_tag("UUID", uuid, NULL);
+	if (spec[0] != '/')
+		path = blkid_evaluate_spec(spec, NULL); /* UUID=, PARTUUID=, LABEL= */
 	else
 		path = realpath(spec, NULL);
 	if (!path)

@@ -51,6 +51,7 @@ struct encrypt_options {
 	bool format;
 	bool yes;
 	bool json;
+	bool dry_run;
 };
 
 /* What preflight learnt about the device, and what will be done to it. */
@@ -70,6 +71,7 @@ struct volume_plan {
 	char header_path[PATH_MAX];
 	char key_name[256]; /* on the key volume */
 	char key_path[PATH_MAX]; /* or a key file */
+	bool root; /* the root filesystem: needed at boot, its fstab entry stays */
 	bool luks; /* already LUKS (resume) */
 	bool reencrypting;
 };
@@ -83,6 +85,7 @@ struct volume_key {
 
 /* main.c */
 char *root_path(const struct encrypt_options *opts, const char *path);
+int uuid_make(char ret[40]);
 
 /* preflight.c */
 int preflight_data(const struct encrypt_options *opts, struct volume_plan *plan);
@@ -99,6 +102,9 @@ int filesystem_make(const struct volume_plan *plan, const char *type);
 int key_obtain(const struct encrypt_options *opts, struct volume_plan *plan, struct volume_key *key,
 	       bool resume);
 void key_release(struct volume_key *key);
+/* The key volume: --key-volume, else the first one found by its label. Logs a failure. */
+int key_volume_find(const struct encrypt_options *opts, char *buf, size_t size);
+bool key_volume_has_key(const char *volume, const char *name);
 int key_set_pbkdf(struct crypt_device *cd, const struct volume_key *key);
 
 /* reencrypt.c */
@@ -122,7 +128,7 @@ int config_find_volume(const struct encrypt_options *opts, const char *name, con
 		       struct volume_plan *plan);
 
 /* progress.c */
-void progress_init(const char *device);
+void progress_init(const char *name);
 int progress_report(uint64_t size, uint64_t offset, void *userdata);
 void progress_finish(void);
 bool progress_interrupted(void);
@@ -130,5 +136,10 @@ bool progress_interrupted(void);
 /* status.c, import.c */
 int status_run(const struct encrypt_options *opts);
 int import_ade_run(const struct encrypt_options *opts);
+
+/* os.c: the OS disk, through a staging root; and the staging root's own entry points. */
+int os_run(const struct encrypt_options *opts);
+int os_staged(const struct encrypt_options *opts, const char *verb);
+int os_staging_tree(const struct encrypt_options *opts, const char *dir);
 
 #endif

@@ -9,9 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libcryptsetup.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "devices.h"
 #include "encrypt.h"
 #include "fingerprint.h"
 #include "keygen.h"
@@ -120,10 +123,45 @@ static int key_from_volume(const char *volume, const char *name, struct volume_k
 	return 0;
 }
 
+bool key_volume_has_key(const char *volume, const char *name)
+{
+	return key_on_volume(volume, name);
+}
+
+/* The first vfat filesystem labelled as a key volume, as the unlocker would find it. */
+static int key_volume_by_label(char *buf, size_t size)
+{
+	char found[1][DEVICE_PATH_MAX];
+
+	if (device_find_by_label(KEYVOL_LABEL_DEFAULT, "vfat", found, 1) == 0)
+		return -ENODEV;
+	snprintf(buf, size, "%s", found[0]);
+	return 0;
+}
+
+int key_volume_find(const struct encrypt_options *opts, char *buf, size_t size)
+{
+	if (!opts->key_volume) {
+		if (key_volume_by_label(buf, size) == 0)
+			return 0;
+		log_error("No key volume is attached: no vfat filesystem is labelled '%s'; attach "
+			  "one or give --key-volume DEVICE.",
+			  KEYVOL_LABEL_DEFAULT);
+		return -ENODEV;
+	}
+	if (access(opts->key_volume, R_OK | W_OK) < 0) {
+		log_error("Failed to open key volume %s: %m", opts->key_volume);
+		return -errno;
+	}
+	snprintf(buf, size, "%s", opts->key_volume);
+	return 0;
+}
+
 int key_obtain(const struct encrypt_options *opts, struct volume_plan *plan, struct volume_key *key,
 	       bool resume)
 {
 	_cleanup_free_ char *path = NULL;
+	char volume[DEVICE_PATH_MAX];
 
 	if (opts->key_file)
 		return key_from_file(opts->key_file, key);
@@ -133,6 +171,8 @@ int key_obtain(const struct encrypt_options *opts, struct volume_plan *plan, str
 	}
 	if (opts->key_volume)
 		return key_from_volume(opts->key_volume, plan->key_name, key, resume);
+	if (plan->key_name[0] && key_volume_by_label(volume, sizeof(volume)) == 0)
+		return key_from_volume(volume, plan->key_name, key, resume);
 
 	log_error("Volume %s needs a key: give --key-volume DEVICE|IMAGE or --key-file FILE.",
 		  plan->name);

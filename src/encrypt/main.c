@@ -28,6 +28,7 @@ enum {
 	OPT_HOTZONE,
 	OPT_RESILIENCE,
 	OPT_DEBUG,
+	OPT_DRY_RUN,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +45,7 @@ static const struct option long_options[] = {
 	{ "resilience", required_argument, NULL, OPT_RESILIENCE },
 	{ "yes", no_argument, NULL, 'y' },
 	{ "debug", no_argument, NULL, OPT_DEBUG },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -58,6 +60,7 @@ static void usage(FILE *out)
 	      "                  [--root DIR]\n"
 	      "  bekboot-encrypt status [--json] [--root DIR]\n"
 	      "  bekboot-encrypt import-ade [--root DIR]\n"
+	      "  bekboot-encrypt os [--key-volume DEVICE] [--yes] [--dry-run]\n"
 	      "\n"
 	      "Encrypts a data disk in place with LUKS2, keeping its data, and writes\n"
 	      "/etc/bekboot/crypttab and /etc/bekboot/fstab. Interrupted at any moment, the\n"
@@ -67,6 +70,10 @@ static void usage(FILE *out)
 	      "that are not encrypted; it exits with 5 unless everything is encrypted.\n"
 	      "import-ade writes bekboot's configuration from that of Azure Disk Encryption\n"
 	      "(/etc/crypttab, azure_crypt_mount); running it again changes nothing.\n"
+	      "\n"
+	      "os encrypts the running system's root partition with a header detached on\n"
+	      "/boot: it writes the configuration, then reboots through a staging root that\n"
+	      "encrypts the disk offline, and reboots again.\n"
 	      "\n"
 	      "Tuning: --hotzone-size BYTES, --resilience checksum|journal (detached header).\n"
 	      "See bekboot-encrypt(8).\n",
@@ -134,6 +141,9 @@ static int parse_option(int c, const char *arg, struct encrypt_options *opts)
 	case 'y':
 		opts->yes = true;
 		return 0;
+	case OPT_DRY_RUN:
+		opts->dry_run = true;
+		return 0;
 	case OPT_DEBUG:
 		log_set_max_level(LOG_LEVEL_DEBUG);
 		return 0;
@@ -171,7 +181,7 @@ static int parse_options(int argc, char **argv, struct encrypt_options *opts)
 			"--format makes a new volume with its header at the head; it does not take --header.");
 		return -EINVAL;
 	}
-	if (opts->root && opts->root[0] != '/') {
+	if (opts->root[0] && opts->root[0] != '/') {
 		log_error("--root needs an absolute path, not '%s'.", opts->root);
 		return -EINVAL;
 	}
@@ -203,7 +213,7 @@ static int device_lock(const char *device)
 	return fd;
 }
 
-static int uuid_make(char ret[40])
+int uuid_make(char ret[40])
 {
 	unsigned char b[16];
 	int r = keygen_random(b, sizeof(b));
@@ -392,6 +402,13 @@ int main(int argc, char **argv)
 		return cmd_resume_all(&opts);
 	if (streq(command, "status") && optind == argc)
 		return status_run(&opts);
+	if (streq(command, "os") && optind == argc)
+		return os_run(&opts);
+	/* The staging root's entry point, and a hook for the host test of its contents. */
+	if (streq(command, "os-staged") && optind == argc - 1)
+		return os_staged(&opts, argv[optind]);
+	if (streq(command, "os-staging") && optind == argc - 1)
+		return os_staging_tree(&opts, argv[optind]);
 	if (streq(command, "import-ade") && optind == argc)
 		return import_ade_run(&opts) < 0 ? EXIT_FAILED : EXIT_OK;
 

@@ -21,7 +21,7 @@
 static volatile sig_atomic_t stop_requested;
 
 static struct {
-	const char *device;
+	const char *name;
 	bool tty;
 	uint64_t start_ms;
 	uint64_t start_offset;
@@ -35,7 +35,7 @@ static void on_stop_signal(int sig)
 	stop_requested = sig;
 }
 
-void progress_init(const char *device)
+void progress_init(const char *name)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
@@ -44,7 +44,7 @@ void progress_init(const char *device)
 	sigaction(SIGTERM, &sa, NULL);
 
 	memset(&progress, 0, sizeof(progress));
-	progress.device = device;
+	progress.name = name;
 	progress.tty = isatty(STDERR_FILENO);
 }
 
@@ -81,8 +81,8 @@ static void progress_draw(uint64_t size, uint64_t offset, uint64_t now)
 		fprintf(stderr, "\r[%s] %5.1f %%  %7.1f MiB/s  %s left ", bar, percent,
 			rate / (1 << 20), eta);
 	else
-		log_info("Encrypting %s: %.1f %% done, %.1f MiB/s, %s left.", progress.device,
-			 percent, rate / (1 << 20), eta);
+		log_info("%s: %d%% encrypted, %.1f MiB/s, %s left.", progress.name, (int)percent,
+			 rate / (1 << 20), eta);
 	progress.drawn = true;
 }
 

@@ -344,6 +344,25 @@ static int reencrypt_recover(struct crypt_device *cd, const struct volume_plan *
 	return r < 0 ? r : 0;
 }
 
+/*
+ * A volume whose mapping is active (the root, opened by the unlocker) is
+ * encrypted online, through the mapping; libcryptsetup refuses to touch a
+ * device in use offline.
+ */
+static const char *mapping_active(const struct volume_plan *plan)
+{
+	char node[MAPPING_NAME_MAX + 16];
+	crypt_status_info status;
+
+	/* Without the node there is no mapping: device-mapper need not even be there. */
+	snprintf(node, sizeof(node), "/dev/mapper/%s", plan->name);
+	if (access(node, F_OK) < 0)
+		return NULL;
+	status = crypt_status(NULL, plan->name);
+
+	return status == CRYPT_ACTIVE || status == CRYPT_BUSY ? plan->name : NULL;
+}
+
 static int reencrypt_load(struct crypt_device *cd, const struct encrypt_options *opts,
 			  const struct volume_plan *plan, const struct volume_key *key)
 {
@@ -369,8 +388,9 @@ static int reencrypt_load(struct crypt_device *cd, const struct encrypt_options 
 	if (crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE)
 		return 1;
 
-	r = crypt_reencrypt_init_by_passphrase(cd, NULL, (const char *)key->data, key->len,
-					       CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, NULL, NULL, &params);
+	r = crypt_reencrypt_init_by_passphrase(cd, mapping_active(plan), (const char *)key->data,
+					       key->len, CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, NULL, NULL,
+					       &params);
 	if (r == -EPERM)
 		log_error("The key does not open %s.", plan->device);
 	else if (r < 0)
@@ -419,7 +439,9 @@ int luks_resume(const struct encrypt_options *opts, const struct volume_plan *pl
 	 * To reproduce: gdb -batch -ex 'break progress_report if offset >= size'
 	 * -ex run -ex kill --args bekboot-encrypt data ..., then resume.
 	 */
-	progress_init(plan->device);
+	if (mapping_active(plan))
+		log_info("Encrypting %s online, through /dev/mapper/%s.", plan->device, plan->name);
+	progress_init(plan->name);
 	r = crypt_reencrypt_run(cd, progress_report, NULL);
 	progress_finish();
 	if (r < 0) {
@@ -435,6 +457,7 @@ int luks_resume(const struct encrypt_options *opts, const struct volume_plan *pl
 
 done:
 	moved_copy_remove(opts, plan);
-	log_info("Encrypted %s: it opens as /dev/mapper/%s.", plan->device, plan->name);
+	log_info("%s: encryption complete; %s opens as /dev/mapper/%s.", plan->name, plan->device,
+		 plan->name);
 	return 0;
 }
