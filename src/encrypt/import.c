@@ -144,27 +144,39 @@ static bool source_uuid(const char *source, char *buf, size_t size)
 /*
  * header=PATH as ADE wrote it (the OS disk's is /boot/luks/osluksheader)
  * becomes header=UUID=<fs>:/path on the filesystem that fstab mounts there,
- * which the unlocker mounts by itself. If fstab does not tell which
- * filesystem that is, the path stays as ADE wrote it.
+ * which the unlocker mounts by itself. If nothing tells which filesystem
+ * that is, a data volume keeps the path, which exists once the system is
+ * up; the root volume is not imported (returns 1), since the initramfs
+ * cannot read a header by path and a configured root would take precedence
+ * over ADE's rd.luks.ade.* parameters, which do open it.
  */
-static char *header_option(const struct ade_import *imp, const char *header, const char *origin)
+static int header_option(const struct ade_import *imp, const char *header, bool root,
+			 const char *origin, char **ret)
 {
 	struct fstab_entry holder = { 0 };
-	char uuid[128], *ret = NULL;
 	bool held = fstab_find_holder(imp, header, &holder);
-	int r;
+	char uuid[128];
+	int r = 0;
 
+	*ret = NULL;
 	if (held && source_uuid(holder.source, uuid, sizeof(uuid)))
-		r = asprintf(&ret, "header=UUID=%s:%s", uuid, header + strlen(holder.target));
-	else {
+		r = asprintf(ret, "header=UUID=%s:%s", uuid, header + strlen(holder.target));
+	else if (root) {
 		log_warn(
-			"%s: cannot tell the filesystem UUID of %s, which holds header %s; keeping the path as ADE wrote it.",
-			origin, held ? holder.source : "the filesystem", header);
-		r = asprintf(&ret, "header=%s", header);
+			"%s: not importing the root volume: cannot tell the UUID of the filesystem%s%s holding its header %s.",
+			origin, held ? " " : "", held ? holder.source : "", header);
+		r = 1;
+	} else {
+		log_warn(
+			"%s: cannot tell the UUID of the filesystem%s%s holding header %s; keeping the path as ADE wrote it.",
+			origin, held ? " " : "", held ? holder.source : "", header);
+		r = asprintf(ret, "header=%s", header);
 	}
 
 	fstab_entry_clear(&holder);
-	return r < 0 ? NULL : ret;
+	if (r == 1)
+		return 1;
+	return r < 0 ? -ENOMEM : 0;
 }
 
 /* Whether @option of an ADE crypttab line is one that bekboot does not need. */
@@ -186,7 +198,10 @@ static int option_append(char **options, const char *option)
 	return 0;
 }
 
-/* bekboot's options for ADE's @field; *@ret starts with "root" or "nofail". */
+/*
+ * bekboot's options for ADE's @field; *@ret starts with "root" or "nofail".
+ * Returns 1 if the volume is not to be imported.
+ */
 static int options_convert(const struct ade_import *imp, char *field, bool root, const char *origin,
 			   char **ret)
 {
@@ -197,8 +212,9 @@ static int options_convert(const struct ade_import *imp, char *field, bool root,
 	for (option = field ? strtok_r(field, ",", &save) : NULL; option && *ret && r == 0;
 	     option = strtok_r(NULL, ",", &save)) {
 		if (startswith(option, "header=")) {
-			header = header_option(imp, option + strlen("header="), origin);
-			r = header ? option_append(ret, header) : -ENOMEM;
+			r = header_option(imp, option + strlen("header="), root, origin, &header);
+			if (r == 0)
+				r = option_append(ret, header);
 			free(header);
 		} else if (streq(option, "discard") || streq(option, "readonly") ||
 			   streq(option, "read-only"))
@@ -239,7 +255,10 @@ static int mount_from_fstab(const struct ade_import *imp, struct ade_volume *vol
 	return fstab_option_add(&vol->mount.options, "nofail");
 }
 
-/* Make @vol from ADE's fields; @key is the key field in bekboot's syntax. */
+/*
+ * Make @vol from ADE's fields; @key is the key field in bekboot's syntax.
+ * Returns 1 if the volume is not to be imported.
+ */
 static int volume_make(const struct ade_import *imp, struct ade_volume *vol, char **fields,
 		       const char *key, char *options, bool root)
 {
@@ -250,7 +269,7 @@ static int volume_make(const struct ade_import *imp, struct ade_volume *vol, cha
 	root = root || streq(fields[0], ROOT_MAPPING_DEFAULT) || streq(vol->mount.target, "/");
 	if (r == 0)
 		r = options_convert(imp, options, root, vol->origin, &converted);
-	if (r < 0)
+	if (r != 0)
 		return r;
 
 	if (asprintf(&line, "%s %s %s %s\n", fields[0], fields[1], key, converted) < 0)
@@ -356,9 +375,9 @@ static int crypttab_line_import(struct ade_import *imp, char *line, const char *
 
 	snprintf(vol.origin, sizeof(vol.origin), "%s", origin);
 	r = volume_make(imp, &vol, fields, key, n > 3 ? fields[3] : NULL, false);
-	if (r < 0) {
+	if (r != 0) {
 		volume_clear(&vol);
-		return r;
+		return r < 0 ? r : 0;
 	}
 	return volume_add(imp, &vol);
 }
@@ -442,9 +461,9 @@ static int crypt_mount_line_import(struct ade_import *imp, char *line, const cha
 	r = volume_make(imp, &vol, fields, key, options, streq(fields[3], "/"));
 	if (r == 0)
 		r = mount_from_crypt_mount(&vol, fields);
-	if (r < 0) {
+	if (r != 0) {
 		volume_clear(&vol);
-		return r;
+		return r < 0 ? r : 0;
 	}
 	return volume_add(imp, &vol);
 }
