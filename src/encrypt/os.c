@@ -54,7 +54,7 @@ static void plan_print(const struct os_plan *plan)
 	       "  root partition:   %s (%s, %s), / mounted from %s\n"
 	       "  detached header:  %s (filesystem UUID %s)%s\n"
 	       "  key:              %s on key volume %s%s\n"
-	       "  crypttab:         %s %s %s header=UUID=%s:%s,root\n"
+	       "  crypttab:         %s %s %s bek:%s header=UUID=%s:%s,root\n"
 	       "  resume unit:      %s, enabled\n"
 	       "  initramfs:        %s\n"
 	       "  GRUB drop-in:     %s, then update-grub:\n%s",
@@ -62,7 +62,7 @@ static void plan_print(const struct os_plan *plan)
 	       plan->root_device, v->header_file, v->header_uuid,
 	       v->luks ? ", initialised by an earlier run" : "", OS_KEY_NAME, plan->key_volume,
 	       plan->key_exists ? "" : " (generated)", CRYPTTAB_PATH, v->name, v->device_spec,
-	       v->header_uuid, v->header_path, OS_RESUME_UNIT,
+	       v->key_name, v->header_uuid, v->header_path, OS_RESUME_UNIT,
 	       os_generator_command(plan->generator), OS_GRUB_DROPIN, dropin);
 	if (plan->root_mapped)
 		printf("  then:             the root already runs on /dev/mapper/%s: %s "

@@ -280,6 +280,34 @@ static int directories_make(const struct staging *s)
 	return r;
 }
 
+/*
+ * mtools converts FAT names through iconv, which loads glibc's gconv modules
+ * for the FAT code pages; without them it fails with "Error converting to
+ * codepage 850". They live beside libc, at its real path.
+ */
+static int gconv_add(struct staging *s)
+{
+	static const char *const files[] = { "gconv-modules", "gconv-modules.cache", "IBM850.so",
+					     "IBM437.so" };
+	char dir[PATH_MAX], real[PATH_MAX], path[PATH_MAX * 2];
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < s->n_libs && !strstr(s->libs[i], "/libc.so"); i++)
+		;
+	if (i == s->n_libs)
+		return 0; /* a libc without gconv: mtools will say so */
+	snprintf(dir, sizeof(dir), "%s", s->libs[i]);
+	if (!realpath(dirname(dir), real))
+		return 0;
+	for (i = 0; r == 0 && i < ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "%s/gconv/%s", real, files[i]);
+		if (access(path, R_OK) == 0)
+			r = file_copy(s, path, path, 0644);
+	}
+	return r;
+}
+
 static int tools_add(struct staging *s)
 {
 	char mtools[PATH_MAX], shell[PATH_MAX];
@@ -296,6 +324,8 @@ static int tools_add(struct staging *s)
 		r = tool_link(s, "/bin/mdir");
 	if (r == 0)
 		r = tool_link(s, "/bin/mtype");
+	if (r == 0)
+		r = gconv_add(s);
 	return r;
 }
 

@@ -49,7 +49,19 @@ grep -q "bekboot-encrypt os" "$WORK/out" || fail "unexpected --help output"
 chroot "$WORK/staging" /bin/sh -c 'mdir --version && mtype --version' >"$WORK/out" 2>&1 ||
 	{ cat "$WORK/out"; fail "sh or mtools do not run in the staging root"; }
 
-step 5-staging-size
+step 5-staging-reads-a-key-volume
+# mtools needs glibc's code page modules for FAT names: read a key through them.
+command -v mkfs.fat >/dev/null || skip "no mkfs.fat (dosfstools)"
+truncate -s 2M "$WORK/staging/bek.img"
+mkfs.fat -n "BEK VOLUME" "$WORK/staging/bek.img" >/dev/null || fail "mkfs.fat failed"
+printf 'secret-key' | MTOOLS_SKIP_CHECK=1 mcopy -i "$WORK/staging/bek.img" - ::/LinuxPassPhraseFileName ||
+	fail "mcopy failed"
+key=$(chroot "$WORK/staging" /bin/mtype -i /bek.img ::/LinuxPassPhraseFileName 2>"$WORK/out") ||
+	{ cat "$WORK/out"; fail "mtype cannot read the key volume in the staging root"; }
+[ "$key" = "secret-key" ] || fail "mtype read '$key'"
+rm "$WORK/staging/bek.img"
+
+step 6-staging-size
 kib=$(du -sk "$WORK/staging" | cut -f1)
 echo "staging root: $kib KiB"
 [ "$kib" -lt $((64 * 1024)) ] || fail "the staging root ($kib KiB) does not fit its 64 MiB tmpfs"
