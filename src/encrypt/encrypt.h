@@ -110,10 +110,23 @@ int key_set_pbkdf(struct crypt_device *cd, const struct volume_key *key);
 /* reencrypt.c */
 void luks_log_setup(void);
 int luks_staging_recover(const struct encrypt_options *opts, const char *device);
+/* Writes a complete LUKS2 header into the file @path; logs a failure. */
+typedef int (*luks_header_build_t)(const char *path, void *userdata);
+/*
+ * Install the header that @build writes, crash-safely: a detached header by a
+ * rename, a header at the head through a staging file that
+ * luks_staging_recover() writes again after a crash.
+ */
+int luks_header_install(const struct encrypt_options *opts, const struct volume_plan *plan,
+			luks_header_build_t build, void *userdata);
 int luks_initialize(const struct encrypt_options *opts, const struct volume_plan *plan,
 		    const struct volume_key *key);
 int luks_resume(const struct encrypt_options *opts, const struct volume_plan *plan,
 		const struct volume_key *key);
+
+/* finish.c: 1 when it finished the header, 0 when the header is not in that state. */
+int luks_finish(struct crypt_device *cd, const struct encrypt_options *opts,
+		const struct volume_plan *plan, const struct volume_key *key);
 
 /* config.c */
 int moved_copy_save(const struct encrypt_options *opts, const struct volume_plan *plan);

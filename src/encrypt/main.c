@@ -344,6 +344,8 @@ static int cmd_resume(const struct encrypt_options *opts, const char *arg)
 	luks_probe(plan.device, plan.header_file[0] ? plan.header_file : NULL, &luks,
 		   &plan.reencrypting, plan.luks_uuid);
 	if (!plan.reencrypting) {
+		if (luks)
+			moved_copy_remove(opts, &plan);
 		log_info("Volume %s on %s has no encryption in progress; nothing to resume.",
 			 plan.name, plan.device);
 		return luks ? EXIT_OK : EXIT_FAILED;

@@ -96,14 +96,33 @@ static int header_place(const char *staging, const char *device)
 	return r;
 }
 
-/* Whether staging header @path is complete: initialised for reencryption. */
-static bool staging_complete(const char *path, const char *device)
+enum staging_kind {
+	STAGING_NONE, /* no usable header: nothing was written to the device from it */
+	STAGING_INIT, /* a header initialised for the encryption, from luks_initialize() */
+	STAGING_FINAL, /* a finished header, from luks_finish() */
+};
+
+/*
+ * What staging header @path holds. A header appears under that name only
+ * once it is complete (luks_header_install), so it either starts an
+ * encryption or is a finished one with a keyslot.
+ */
+static enum staging_kind staging_kind(const char *path, const char *device)
 {
 	_cleanup_crypt_ struct crypt_device *cd = NULL;
+	int slot;
 
 	if (crypt_init_data_device(&cd, path, device) < 0 || crypt_load(cd, CRYPT_LUKS2, NULL) < 0)
-		return false;
-	return crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE;
+		return STAGING_NONE;
+	if (crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE)
+		return STAGING_INIT;
+	for (slot = 0; slot < crypt_keyslot_max(CRYPT_LUKS2); slot++) {
+		crypt_keyslot_info info = crypt_keyslot_status(cd, slot);
+
+		if (info == CRYPT_SLOT_ACTIVE || info == CRYPT_SLOT_ACTIVE_LAST)
+			return STAGING_FINAL;
+	}
+	return STAGING_NONE;
 }
 
 /* The moved segment is still intact while the staging file exists. */
@@ -118,24 +137,28 @@ static int staging_moved_copy(const struct encrypt_options *opts, const char *uu
 }
 
 /*
- * Until the staging file is removed, no encryption step has run, so a
- * complete staging header is always the truth: write it again, whatever a
- * half-written copy on the device may look like.
+ * Until the staging file is removed, no encryption step has run (or, for a
+ * finished header, none is left), so a complete staging header is always
+ * the truth: write it again, whatever a half-written copy on the device may
+ * look like.
  */
 static int staging_recover_one(const struct encrypt_options *opts, const char *uuid,
 			       const char *device)
 {
 	_cleanup_free_ char *header = NULL, *sidecar = NULL, *owner = NULL;
+	enum staging_kind kind;
 	int r;
 
 	r = staging_paths(opts, uuid, &header, &sidecar);
 	if (r < 0 || read_text_file(sidecar, PATH_MAX, &owner, NULL) < 0 || !streq(owner, device))
 		return r;
 
-	if (staging_complete(header, device)) {
+	kind = staging_kind(header, device);
+	if (kind != STAGING_NONE) {
 		log_warn("Writing the LUKS2 header that an interrupted run prepared for %s again.",
 			 device);
-		r = staging_moved_copy(opts, uuid, device);
+		if (kind == STAGING_INIT)
+			r = staging_moved_copy(opts, uuid, device);
 		if (r == 0)
 			r = header_place(header, device);
 		if (r < 0)
@@ -255,8 +278,30 @@ static int header_file_create(const char *path)
 	return 0;
 }
 
-static int init_shift(const struct encrypt_options *opts, const struct volume_plan *plan,
-		      const struct volume_key *key)
+/* Build a header in @path.new with @build, and give it the name @path once complete. */
+static int header_file_build(const char *path, luks_header_build_t build, void *userdata)
+{
+	char tmp[PATH_MAX + 8];
+	int r;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	r = header_file_create(tmp);
+	if (r == 0)
+		r = build(tmp, userdata);
+	if (r == 0)
+		r = sync_device(tmp);
+	if (r == 0 && rename(tmp, path) < 0) {
+		r = -errno;
+		log_error("Failed to move header file %s into place: %m", tmp);
+	}
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+/* The staging file, with the device's name beside it, then the header at the head. */
+static int install_staged(const struct encrypt_options *opts, const struct volume_plan *plan,
+			  luks_header_build_t build, void *userdata)
 {
 	_cleanup_free_ char *header = NULL, *sidecar = NULL, *dir = root_path(opts, STAGING_DIR);
 	int r;
@@ -271,13 +316,7 @@ static int init_shift(const struct encrypt_options *opts, const struct volume_pl
 		return r;
 	}
 
-	r = header_file_create(header);
-	if (r == 0)
-		r = luks_prepare(opts, plan, key, header);
-	if (r == 0)
-		r = sync_device(plan->device);
-	if (r == 0)
-		r = moved_copy_save(opts, plan);
+	r = header_file_build(header, build, userdata);
 	if (r == 0)
 		r = header_place(header, plan->device);
 	if (r == 0) {
@@ -287,38 +326,48 @@ static int init_shift(const struct encrypt_options *opts, const struct volume_pl
 	return r;
 }
 
-/* The header appears under its name only once it is complete. */
-static int init_detached(const struct encrypt_options *opts, const struct volume_plan *plan,
-			 const struct volume_key *key)
+int luks_header_install(const struct encrypt_options *opts, const struct volume_plan *plan,
+			luks_header_build_t build, void *userdata)
 {
-	char tmp[PATH_MAX + 8];
+	if (plan->mode == MODE_DETACHED || plan->header_file[0])
+		return header_file_build(plan->header_file, build, userdata);
+	return install_staged(opts, plan, build, userdata);
+}
+
+struct prepare_context {
+	const struct encrypt_options *opts;
+	const struct volume_plan *plan;
+	const struct volume_key *key;
+};
+
+/*
+ * Initialising moves the first segment to the end of the device (data shift
+ * mode); the copy of it is kept before the header can overwrite the head.
+ */
+static int header_prepare(const char *path, void *userdata)
+{
+	const struct prepare_context *ctx = userdata;
 	int r;
 
-	snprintf(tmp, sizeof(tmp), "%s.new", plan->header_file);
-	r = header_file_create(tmp);
+	r = luks_prepare(ctx->opts, ctx->plan, ctx->key, path);
+	if (r < 0 || ctx->plan->mode == MODE_DETACHED)
+		return r;
+
+	r = sync_device(ctx->plan->device);
 	if (r == 0)
-		r = luks_prepare(opts, plan, key, tmp);
-	if (r == 0)
-		r = sync_device(tmp);
-	if (r == 0 && rename(tmp, plan->header_file) < 0) {
-		r = -errno;
-		log_error("Failed to move header file %s into place: %m", tmp);
-	}
-	if (r < 0)
-		unlink(tmp);
+		r = moved_copy_save(ctx->opts, ctx->plan);
 	return r;
 }
 
 int luks_initialize(const struct encrypt_options *opts, const struct volume_plan *plan,
 		    const struct volume_key *key)
 {
+	struct prepare_context ctx = { .opts = opts, .plan = plan, .key = key };
+
 	log_info("Writing the LUKS2 header for %s (%s, %u-byte sectors).", plan->device,
 		 plan->mode == MODE_DETACHED ? "detached header" : "header at the head",
 		 plan->sector_size);
-
-	if (plan->mode == MODE_DETACHED)
-		return init_detached(opts, plan, key);
-	return init_shift(opts, plan, key);
+	return luks_header_install(opts, plan, header_prepare, &ctx);
 }
 
 /*
@@ -378,15 +427,22 @@ static int reencrypt_load(struct crypt_device *cd, const struct encrypt_options 
 		return r;
 	}
 
+	r = luks_finish(cd, opts, plan, key);
+	if (r != 0)
+		return r;
+
 	if (!plan->header_file[0] && crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE)
 		r = moved_copy_restore(opts, plan);
 	if (r == 0)
 		r = reencrypt_recover(cd, plan, key);
 	if (r < 0)
 		return r;
-	/* Recovering the last hotzone finishes the encryption. */
+	/* Recovering the last hotzone finishes the encryption, or leaves it to luks_finish(). */
 	if (crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE)
 		return 1;
+	r = luks_finish(cd, opts, plan, key);
+	if (r != 0)
+		return r;
 
 	r = crypt_reencrypt_init_by_passphrase(cd, mapping_active(plan), (const char *)key->data,
 					       key->len, CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, NULL, NULL,
@@ -417,28 +473,6 @@ int luks_resume(const struct encrypt_options *opts, const struct volume_plan *pl
 	if (r > 0)
 		goto done;
 
-	/*
-	 * FIXME: a run stopped after the last hotzone is committed but before
-	 * libcryptsetup 2.6.1 finishes the header (killed in the progress
-	 * callback with offset == size, which comes just before
-	 * reencrypt_teardown_ok()) cannot be resumed: the header then has one
-	 * crypt segment over the whole device, the backup segments, the
-	 * reencrypt keyslot and the online-reencrypt-v2 requirement. On load,
-	 * reencrypt_offset_backward_moved() returns offset 0 for a single
-	 * segment, so the run tries a 16 MiB hotzone again and fails with
-	 * "Failed to set device segments for next reencryption hotzone"
-	 * (cryptsetup reencrypt --resume-only too). All data is encrypted by
-	 * then. The public API cannot finish that header in place:
-	 * crypt_persistent_flags_set() refuses a header with an unmet
-	 * requirement, and nothing erases backup segments. What would work: get
-	 * the volume key (crypt_volume_key_get() is allowed then), format a new
-	 * header with the same UUID, label, cipher, sector size, data offset
-	 * and keyslot into a staging file, and write it over the head with
-	 * crypt_header_restore(), through the staging recovery above (which
-	 * today only accepts staging headers with a reencryption in them).
-	 * To reproduce: gdb -batch -ex 'break progress_report if offset >= size'
-	 * -ex run -ex kill --args bekboot-encrypt data ..., then resume.
-	 */
 	if (mapping_active(plan))
 		log_info("Encrypting %s online, through /dev/mapper/%s.", plan->device, plan->name);
 	progress_init(plan->name);

@@ -86,10 +86,10 @@ segment() {
 # decrypt DEVICE KEYFILE OUT FS_BYTES [HEADER]: the plaintext of the data
 # segment, decrypted by the independent oracle.
 decrypt() {
-	local dev="$1" key="$2" out="$3" len="$4" hdr="${5:-}" vk off sec
-	vk=$(volume_key "$dev" "$key" "$hdr")
+	local dev="$1" key="$2" out="$3" len="$4" header_file="${5:-}" vk off sec
+	vk=$(volume_key "$dev" "$key" "$header_file")
 	[ ${#vk} -eq 128 ] || fail "no 512-bit volume key from luksDump"
-	read -r off sec < <(segment "$dev" "$hdr")
+	read -r off sec < <(segment "$dev" "$header_file")
 	python3 "$SRC/xts-decrypt.py" "$dev" "$off" "$len" "$sec" "$vk" "$out" ||
 		fail "the oracle could not decrypt $dev"
 }
@@ -108,4 +108,44 @@ check_plaintext() {
 fs_bytes() {
 	dumpe2fs -h "$1" 2>/dev/null | awk -F: '
 		/^Block count/ { n = $2 } /^Block size/ { b = $2 } END { print n * b }'
+}
+
+# same_plaintext PLAIN EXPECTED: e2fsck and resize2fs stamp the superblock
+# and its backups (times, lifetime writes, checksum); every other byte must
+# be identical, and so must every other superblock field.
+same_plaintext() {
+	local plain="$1" expected="$2" backups
+	mapfile -t backups < <(dumpe2fs "$expected" 2>/dev/null |
+		sed -n 's/.*Backup superblock at \([0-9]*\).*/\1/p')
+	python3 - "$plain" "$expected" "${backups[@]}" <<'PY' || fail "plaintext differs from the original"
+import sys
+a, b = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+skip = [(1024, 2048)] + [(int(n) * 4096, int(n) * 4096 + 1024) for n in sys.argv[3:]]
+if len(a) != len(b):
+    sys.exit("sizes differ")
+start = 0
+for lo, hi in sorted(skip) + [(len(a), len(a))]:
+    if a[start:lo] != b[start:lo]:
+        i = next(i for i in range(start, lo) if a[i] != b[i])
+        sys.exit("first difference at byte %d" % i)
+    start = hi
+PY
+	diff <(sb_fields "$plain") <(sb_fields "$expected") ||
+		fail "superblock fields differ beyond time stamps"
+}
+
+sb_fields() {
+	dumpe2fs -h "$1" 2>/dev/null | grep -Ev '^(Last|Lifetime writes|Checksum:|Mount count)'
+}
+
+# shrunk_ext4 IMAGE SIZE_MIB: make_ext4, shrunk by 32 MiB as the encryptor
+# would, so that its own resize2fs is a no-op and its e2fsck only stamps the
+# superblock; IMAGE.expected is the filesystem as it is then.
+shrunk_ext4() {
+	local img="$1" size="$2"
+	make_ext4 "$img" "$size"
+	e2fsck -f -p "$img" >/dev/null || fail "e2fsck failed"
+	resize2fs -f "$img" $(((size - 32) * 1024))K >/dev/null 2>&1 || fail "resize2fs failed"
+	truncate -s "${size}M" "$img" # resize2fs shrinks an image file too
+	head -c "$(fs_bytes "$img")" "$img" >"$img.expected"
 }
