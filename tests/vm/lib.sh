@@ -129,6 +129,7 @@ vm_stage() {
     VM_UNLOCK=$(find "$VM_STAGE" -path '*/sbin/bekboot-unlock' -type f | head -n 1)
     [[ -n $VM_UNLOCK ]] || fail "the staged install has no bekboot-unlock."
     VM_KEYVOL=$(find "$VM_STAGE" -path '*bin/bekboot-keyvol' -type f | head -n 1)
+    VM_ENCRYPT=$(find "$VM_STAGE" -path '*bin/bekboot-encrypt' -type f | head -n 1)
 }
 
 # --- disk images -------------------------------------------------------------
