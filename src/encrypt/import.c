@@ -94,34 +94,6 @@ static bool fstab_find_mapping(const struct ade_import *imp, const char *name,
 	return false;
 }
 
-/* The deepest mount point of the root's /etc/fstab, other than "/", that holds @path. */
-static bool fstab_find_holder(const struct ade_import *imp, const char *path,
-			      struct fstab_entry *ret)
-{
-	_cleanup_free_ char *copy = strdup(imp->fstab_text);
-	char *line, *save = NULL;
-	struct fstab_entry e;
-	bool found = false;
-
-	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		size_t n;
-
-		if (fstab_parse_line(line, &e) < 0)
-			continue;
-		n = strlen(e.target);
-		if (!streq(e.target, "/") && strncmp(path, e.target, n) == 0 && path[n] == '/' &&
-		    (!found || n > strlen(ret->target))) {
-			if (found)
-				fstab_entry_clear(ret);
-			*ret = e;
-			found = true;
-		} else
-			fstab_entry_clear(&e);
-	}
-	return found;
-}
-
 /* The filesystem UUID of an fstab source: written in it, or asked of libblkid. */
 static bool source_uuid(const char *source, char *buf, size_t size)
 {
@@ -154,7 +126,7 @@ static int header_option(const struct ade_import *imp, const char *header, bool 
 			 const char *origin, char **ret)
 {
 	struct fstab_entry holder = { 0 };
-	bool held = fstab_find_holder(imp, header, &holder);
+	bool held = fstab_text_find_holder(imp->fstab_text, header, false, &holder);
 	char uuid[128];
 	int r = 0;
 

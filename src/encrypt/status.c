@@ -221,34 +221,6 @@ static bool mapping_named(const struct status *st, const char *source)
 	return false;
 }
 
-/* The fstab entry whose mount point holds file @path: the deepest one. */
-static bool holder_find(const struct status *st, const char *path, struct fstab_entry *ret)
-{
-	_cleanup_free_ char *copy = strdup(st->fstab_text);
-	char *line, *save = NULL;
-	struct fstab_entry e;
-	bool found = false;
-
-	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		size_t n;
-
-		if (fstab_parse_line(line, &e) < 0)
-			continue;
-		n = strlen(e.target);
-		if (e.target[0] == '/' && strncmp(path, e.target, n) == 0 &&
-		    (path[n] == '/' || streq(e.target, "/")) &&
-		    (!found || n > strlen(ret->target))) {
-			if (found)
-				fstab_entry_clear(ret);
-			*ret = e;
-			found = true;
-		} else
-			fstab_entry_clear(&e);
-	}
-	return found;
-}
-
 /*
  * Whether @source lies on an encrypted mapping: a mapping that a crypttab
  * names, a device that resolves to a dm-crypt mapping (or to LVM or RAID
@@ -264,7 +236,7 @@ static bool source_encrypted(const struct status *st, const char *source, unsign
 	if (mapping_named(st, source))
 		return true;
 	if (source[0] == '/' && !startswith(source, "/dev/") && depth < DM_DEPTH_MAX &&
-	    holder_find(st, source, &holder)) {
+	    fstab_text_find_holder(st->fstab_text, source, true, &holder)) {
 		ret = source_encrypted(st, holder.source, depth + 1);
 		fstab_entry_clear(&holder);
 		return ret;

@@ -159,3 +159,37 @@ bool fstab_text_has_source(const char *text, const char *source)
 {
 	return text_has(text, source, true);
 }
+
+static bool target_holds(const char *target, const char *path, bool with_root)
+{
+	size_t n = strlen(target);
+
+	if (streq(target, "/"))
+		return with_root && path[0] == '/';
+	return target[0] == '/' && strncmp(path, target, n) == 0 && path[n] == '/';
+}
+
+bool fstab_text_find_holder(const char *text, const char *path, bool with_root,
+			    struct fstab_entry *ret)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	char *line, *save = NULL;
+	struct fstab_entry e;
+	bool found = false;
+
+	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (fstab_parse_line(line, &e) < 0)
+			continue;
+		if (target_holds(e.target, path, with_root) &&
+		    (!found || strlen(e.target) > strlen(ret->target))) {
+			if (found)
+				fstab_entry_clear(ret);
+			*ret = e;
+			found = true;
+		} else {
+			fstab_entry_clear(&e);
+		}
+	}
+	return found;
+}

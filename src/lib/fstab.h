@@ -36,4 +36,12 @@ int fstab_option_add(char **options, const char *name);
 bool fstab_text_has_target(const char *text, const char *target);
 bool fstab_text_has_source(const char *text, const char *source);
 
+/*
+ * The entry of fstab @text whose mount point holds the absolute @path most
+ * deeply; "/" counts only when @with_root. True when found: then @ret is
+ * filled, to be cleared with fstab_entry_clear().
+ */
+bool fstab_text_find_holder(const char *text, const char *path, bool with_root,
+			    struct fstab_entry *ret);
+
 #endif
