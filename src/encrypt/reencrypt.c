@@ -294,8 +294,18 @@ static int header_file_build(const char *path, luks_header_build_t build, void *
 		r = -errno;
 		log_error("Failed to move header file %s into place: %m", tmp);
 	}
-	if (r < 0)
+	if (r < 0) {
 		unlink(tmp);
+		return r;
+	}
+	/*
+	 * The rename must reach the disk before the next step names the header:
+	 * on another filesystem (crypttab on /, the header on /boot) nothing else
+	 * commits it.
+	 */
+	r = fsync_parent(path);
+	if (r < 0)
+		log_error("Failed to sync the directory of header file %s: %s", path, strerror(-r));
 	return r;
 }
 

@@ -102,7 +102,7 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static int fsync_parent(const char *path)
+int fsync_parent(const char *path)
 {
 	char copy[PATH_MAX];
 	_cleanup_close_ int dir = -1;

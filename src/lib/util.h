@@ -47,6 +47,9 @@ int read_text_file(const char *path, size_t max, char **ret, size_t *ret_len);
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* fsync the directory that holds @path: makes a rename or a new name in it durable. */
+int fsync_parent(const char *path);
+
 /* mkdir -p with @mode for the directories it creates. */
 int mkdir_parents(const char *path, mode_t mode);
 
