@@ -142,6 +142,7 @@ int config_find_volume(const struct encrypt_options *opts, const char *name, con
 
 /* progress.c */
 void progress_init(const char *name);
+void progress_use_lines(void);
 int progress_report(uint64_t size, uint64_t offset, void *userdata);
 void progress_finish(void);
 bool progress_interrupted(void);

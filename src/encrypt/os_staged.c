@@ -256,6 +256,8 @@ int os_staged(const struct encrypt_options *opts, const char *verb)
 		return EXIT_FAILED;
 	}
 
+	/* The staging root has only the console, often a logged serial line. */
+	progress_use_lines();
 	r = boot_mount();
 	if (r == 0) {
 		r = encrypt_offline(opts);

@@ -19,6 +19,7 @@
 #define LINE_INTERVAL_MS 5000
 
 static volatile sig_atomic_t stop_requested;
+static bool lines_only;
 
 static struct {
 	const char *name;
@@ -35,6 +36,16 @@ static void on_stop_signal(int sig)
 	stop_requested = sig;
 }
 
+/*
+ * Plain lines even on a terminal: for a console that is a serial line read
+ * from its log (a cloud's boot diagnostics), where a bar redrawn with
+ * carriage returns is one endless line until the end.
+ */
+void progress_use_lines(void)
+{
+	lines_only = true;
+}
+
 void progress_init(const char *name)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
@@ -45,7 +56,7 @@ void progress_init(const char *name)
 
 	memset(&progress, 0, sizeof(progress));
 	progress.name = name;
-	progress.tty = isatty(STDERR_FILENO);
+	progress.tty = !lines_only && isatty(STDERR_FILENO);
 }
 
 bool progress_interrupted(void)
