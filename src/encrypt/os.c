@@ -15,10 +15,11 @@
  *  4. The resume unit is enabled. It runs only when the mapping is active, so
  *     a boot from the bare partition never starts it.
  *  5. The initramfs is regenerated with bekboot's configuration. A boot with
- *     the old GRUB command line (root=UUID=) now opens the mapping first;
- *     initramfs-tools resolves root= with blkid, which prefers the
- *     device-mapper device, and since nothing is encrypted yet the mapping
- *     shows the same filesystem as the partition.
+ *     the old GRUB command line (root=UUID=) now opens the mapping first.
+ *     Since nothing is encrypted yet, the mapping shows the same filesystem
+ *     as the partition it holds, and bekboot's udev rule points the
+ *     /dev/disk/by-uuid link at the mapping, so that root=UUID= mounts it
+ *     under dracut and initramfs-tools alike.
  *  6. The GRUB drop-in and update-grub (which replaces grub.cfg by renaming):
  *     from now on root=/dev/mapper/osencrypt, which the new initramfs opens.
  *  7. The staging root, in a tmpfs that a power cut simply loses.
@@ -29,10 +30,6 @@
  *
  * Each step is idempotent: running the command again after an interruption
  * at any point continues the work. Every file is synced before the next step.
- *
- * FIXME: under dracut, step 5's window (new initramfs, old command line)
- * depends on which device udev's /dev/disk/by-uuid link points at; a boot in
- * that window may stop at the emergency shell, though no data is at risk.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -31,10 +31,11 @@ VM_DATA1_UUID=6b6f6f74-0002-4b65-9b1e-000000000002
 VM_DATA2_UUID=6b6f6f74-0003-4b65-9b1e-000000000003
 VM_ADE_PARTUUID=6b6f6f74-0004-4b65-9b1e-000000000004
 VM_ADE_BOOT_UUID=6b6f6f74-0005-4b65-9b1e-000000000005
+VM_ADE_INIT_FS_UUID=6b6f6f74-0008-4b65-9b1e-000000000008
 VM_KEY_NAME=LinuxPassPhraseFileName
 VM_MARKER=BEKBOOT-VM-ROOT-OK
 # Bump when the recipe of the disk images changes.
-VM_IMAGES_VERSION=3
+VM_IMAGES_VERSION=4
 
 # Serial console lines that end a boot, as "kind:regex", first match wins.
 VM_TERMINAL_PATTERNS=(
@@ -206,15 +207,20 @@ vm_make_data_volume() {
 
 # ADE layout on one GPT disk: partition 1 is /boot with the detached header
 # /luks/osluksheader, partition 2 the root encrypted with that header.
-vm_make_ade_disk() {
-    local image=$1 tree=$2 key=$3 dir=$VM_IMAGES/ade.tmp
+# With init-only, the root filesystem (UUID FS-UUID) is still plain: the
+# reencryption is initialised in the header and nothing else, as
+# `bekboot-encrypt os` leaves it before the staging root.
+vm_make_ade_disk() { # IMAGE TREE KEY [init-only FS-UUID]
+    local image=$1 tree=$2 key=$3 dir=$VM_IMAGES/ade.tmp init=() fs_uuid
 
+    fs_uuid=${5:-$(cat /proc/sys/kernel/random/uuid)}
+    [[ ${4:-} != init-only ]] || init=(--init-only)
     rm -rf "$dir"
     mkdir -p "$dir/boot/luks"
-    vm_make_ext4 "$dir/root.part" 40 "$tree" "$(cat /proc/sys/kernel/random/uuid)" ade-root
+    vm_make_ext4 "$dir/root.part" 40 "$tree" "$fs_uuid" ade-root
     cryptsetup reencrypt --batch-mode --encrypt --type luks2 --header "$dir/boot/luks/osluksheader" \
-        --key-file "$key" "${VM_PBKDF2[@]}" "$dir/root.part" > /dev/null \
-        || fail "cryptsetup reencrypt --encrypt --header failed."
+        --key-file "$key" "${VM_PBKDF2[@]}" "${init[@]}" "$dir/root.part" > /dev/null \
+        || fail "cryptsetup reencrypt --encrypt --header ${init[*]} failed."
     vm_make_ext4 "$dir/boot.part" 40 "$dir/boot" "$VM_ADE_BOOT_UUID" boot
     rm -f "$image"
     truncate -s 84M "$image"
@@ -251,6 +257,7 @@ vm_images() {
     vm_make_data_volume "$d/data1.img" "$VM_DATA1_UUID" "$k/data1"
     vm_make_data_volume "$d/data2.img" "$VM_DATA2_UUID" "$k/data2"
     vm_make_ade_disk "$d/ade.img" "$d/rootfs" "$k/root"
+    vm_make_ade_disk "$d/ade-init.img" "$d/rootfs" "$k/root" init-only "$VM_ADE_INIT_FS_UUID"
 
     vm_make_keyvol "$d/bek.img" "$VM_KEY_NAME=$k/root" \
         "${VM_KEY_NAME}_0_1=$k/data1" "${VM_KEY_NAME}_0_2=$k/data2"
@@ -457,9 +464,9 @@ vm_watch() {
                 found=$kind
                 printf '%s %d.%03d\n' "$kind" $((now / 1000000)) $((now / 1000 % 1000)) > "$result"
                 if [[ $kind == root ]]; then
-                    kill "$(cat "$pidfile")" 2> /dev/null || true
+                    kill "$(cat "$pidfile" 2> /dev/null)" 2> /dev/null || true
                 else
-                    (sleep 2 && kill "$(cat "$pidfile")" 2> /dev/null) &
+                    (sleep 2 && kill "$(cat "$pidfile" 2> /dev/null)" 2> /dev/null) &
                 fi
                 break
             fi
