@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -128,23 +129,16 @@ static void test_parse_too_large(void **state)
 
 static void test_value_too_long(void **state)
 {
-	size_t len = WRAPPED_VALUE_MAX + 16, i;
-	char *text = malloc(len + 16);
+	static char text[WRAPPED_VALUE_MAX + 32];
+	size_t len = WRAPPED_VALUE_MAX + 16, head;
+	struct wrapped_key key;
+	char err[160];
 
-	assert_non_null(text);
-	strcpy(text, "{\"value\":\"");
-	for (i = strlen(text); i < len; i++)
-		text[i] = 'A';
-	strcpy(text + len, "\"}");
-	{
-		struct wrapped_key key;
-		char err[160];
-
-		assert_int_equal(wrapped_parse(text, strlen(text), &key, err, sizeof(err)),
-				 -EINVAL);
-		assert_non_null(strstr(err, "longer than"));
-	}
-	free(text);
+	head = (size_t)snprintf(text, sizeof(text), "{\"value\":\"");
+	memset(text + head, 'A', len - head);
+	snprintf(text + len, sizeof(text) - len, "\"}");
+	assert_int_equal(wrapped_parse(text, strlen(text), &key, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "longer than"));
 }
 
 static void test_format_round_trip(void **state)
