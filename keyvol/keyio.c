@@ -21,26 +21,6 @@ static const char *display_name(const char *path, const char *stdio_name)
 	return is_stdio(path) ? stdio_name : path;
 }
 
-/* Read until end of file; -EFBIG once more than @size - 1 bytes arrive. */
-static int read_bounded(int fd, unsigned char *buf, size_t size, size_t *ret_len)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while ((n = read(fd, buf + len, size - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		len += (size_t)n;
-		if (len >= size)
-			return -EFBIG;
-	}
-
-	*ret_len = len;
-	return 0;
-}
-
 static int input_open(const char *path)
 {
 	int fd;
@@ -73,7 +53,7 @@ static int input_read(const char *path, unsigned char *buf, size_t size, size_t 
 	if (fd < 0)
 		return fd;
 
-	r = read_bounded(fd, buf, size, ret_len);
+	r = read_fd_bounded(fd, buf, size, ret_len);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return r;
@@ -124,27 +104,17 @@ int text_input_read(const char *path, size_t max, char **ret, size_t *ret_len)
 
 static int stdout_write(const void *data, size_t len, bool secret)
 {
-	const unsigned char *p = data;
+	int r;
 
 	if (secret && isatty(STDOUT_FILENO)) {
 		log_error("Refusing to write a key to a terminal: use --out FILE or a pipe.");
 		return -EPERM;
 	}
 
-	while (len > 0) {
-		ssize_t n = write(STDOUT_FILENO, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			log_error("Failed to write to standard output: %m");
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-
-	return 0;
+	r = write_all(STDOUT_FILENO, data, len);
+	if (r < 0)
+		log_error("Failed to write to standard output: %s", strerror(-r));
+	return r;
 }
 
 int output_write(const char *path, const void *data, size_t len, mode_t mode, bool force,

@@ -33,8 +33,8 @@ static int kek_file_read(const char *path, unsigned char **ret, size_t *ret_len)
 {
 	_cleanup_secmem_ unsigned char *buf = NULL;
 	_cleanup_close_ int fd = -1;
-	size_t len = 0;
-	ssize_t n;
+	size_t len;
+	int r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -44,15 +44,9 @@ static int kek_file_read(const char *path, unsigned char **ret, size_t *ret_len)
 	if (!buf)
 		return -errno;
 
-	while ((n = read(fd, buf + len, KEK_FILE_MAX + 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		len += (size_t)n;
-		if (len > KEK_FILE_MAX)
-			return -EFBIG;
-	}
+	r = read_fd_bounded(fd, buf, KEK_FILE_MAX + 1, &len);
+	if (r < 0)
+		return r;
 
 	*ret = buf;
 	*ret_len = len;

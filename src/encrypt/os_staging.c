@@ -46,21 +46,6 @@ static int path_in(const struct staging *s, const char *path, char *buf, size_t 
 	return 0;
 }
 
-static int copy_fd(int in, int out, uint64_t *bytes)
-{
-	char buf[64 * 1024];
-	ssize_t n;
-
-	while ((n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write(out, buf, (size_t)n) != n)
-			return n < 0 ? -errno : -EIO;
-		*bytes += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* Copy @source (following symbolic links) to @target inside the staging root. */
 static int file_copy(struct staging *s, const char *source, const char *target, mode_t mode)
 {

@@ -51,40 +51,7 @@ uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int read_text_file(const char *path, size_t max, char **ret, size_t *ret_len)
-{
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-
-	buf = malloc(max + 2);
-	if (!buf)
-		return -ENOMEM;
-
-	while ((n = read(fd, buf + len, max + 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		len += (size_t)n;
-		if (len > max)
-			return -EFBIG;
-	}
-
-	buf[len] = '\0';
-	*ret = buf;
-	buf = NULL;
-	if (ret_len)
-		*ret_len = len;
-	return 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
+int write_all(int fd, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
@@ -99,6 +66,73 @@ static int write_all(int fd, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 
+	return 0;
+}
+
+int read_fd_bounded(int fd, void *buf, size_t size, size_t *ret_len)
+{
+	unsigned char *p = buf;
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = read(fd, p + len, size - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		len += (size_t)n;
+		if (len >= size)
+			return -EFBIG;
+	}
+
+	*ret_len = len;
+	return 0;
+}
+
+int copy_fd(int in, int out, uint64_t *bytes)
+{
+	char buf[64 * 1024];
+	ssize_t n;
+	int r;
+
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		r = write_all(out, buf, (size_t)n);
+		if (r < 0)
+			return r;
+		if (bytes)
+			*bytes += (uint64_t)n;
+	}
+	return 0;
+}
+
+int read_text_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+
+	buf = malloc(max + 2);
+	if (!buf)
+		return -ENOMEM;
+
+	r = read_fd_bounded(fd, buf, max + 1, &len);
+	if (r < 0)
+		return r;
+
+	buf[len] = '\0';
+	*ret = buf;
+	buf = NULL;
+	if (ret_len)
+		*ret_len = len;
 	return 0;
 }
 

@@ -35,6 +35,19 @@ int parse_uint(const char *s, unsigned long max, unsigned long *ret);
 uint64_t now_ms(void);
 
 /*
+ * Read @fd to its end into @buf, which holds @size bytes: -EFBIG once more
+ * than @size - 1 bytes arrive. The caller owns @buf (locked memory for a
+ * secret).
+ */
+int read_fd_bounded(int fd, void *buf, size_t size, size_t *ret_len);
+
+/* Write all @len bytes of @data to @fd, through short writes and EINTR. */
+int write_all(int fd, const void *data, size_t len);
+
+/* Copy @in to its end into @out; adds the bytes copied to *@bytes if given. */
+int copy_fd(int in, int out, uint64_t *bytes);
+
+/*
  * Read a whole file of at most @max bytes into a NUL-terminated buffer from
  * malloc(). -EFBIG when it is larger. Not for secrets.
  */

@@ -19,22 +19,6 @@
 
 #define HEADER_MAX_SIZE (64ULL * 1024 * 1024)
 
-static int copy_fd(int in, int out)
-{
-	char buf[64 * 1024];
-	ssize_t n;
-
-	while ((n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (write(out, buf, (size_t)n) != n)
-			return -EIO;
-	}
-	return 0;
-}
-
 static int header_copy(const char *source, const char *target)
 {
 	_cleanup_close_ int in = -1, out = -1;
@@ -53,7 +37,7 @@ static int header_copy(const char *source, const char *target)
 	if (out < 0)
 		return -errno;
 
-	r = copy_fd(in, out);
+	r = copy_fd(in, out, NULL);
 	if (r < 0)
 		unlink(target);
 	return r;
