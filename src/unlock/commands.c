@@ -48,6 +48,9 @@ static int unlock_run(struct unlock_context *ctx)
 {
 	int r;
 
+	/* Only mappings need the random pool (see entropy.c). */
+	if (!ctx->opts.test)
+		entropy_start();
 	modules_step(ctx);
 
 	r = volumes_wait(ctx);

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 		log_open_kmsg();
 	if (ctx.opts.verbose)
 		log_set_max_level(LOG_LEVEL_DEBUG);
-	volume_crypt_logging(ctx.opts.verbose);
+	volume_crypt_init(ctx.opts.verbose);
 
 	r = context_load(&ctx) < 0 ? CAUSE_CONFIG : command_run(command, &ctx);
 

@@ -109,8 +109,11 @@ int volumes_wait(struct unlock_context *ctx);
 /* keys step (keyload.c) */
 int keys_load(struct unlock_context *ctx);
 
+/* entropy.c */
+void entropy_start(void);
+
 /* volume.c */
-void volume_crypt_logging(bool verbose);
+void volume_crypt_init(bool verbose);
 int volume_open(struct unlock_context *ctx, struct volume *vol);
 int volume_probe_memory(struct volume *vol);
 bool mapping_active(const char *name);

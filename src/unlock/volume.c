@@ -4,6 +4,7 @@
  * whose KDF fits in memory, and try the candidate keys in order.
  */
 #include <errno.h>
+#include <json-c/linkhash.h>
 #include <libcryptsetup.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,8 +26,18 @@ static void crypt_log_bridge(int level, const char *msg, void *usrptr)
 		log_message(LOG_LEVEL_DEBUG, "libcryptsetup: %s", msg);
 }
 
-void volume_crypt_logging(bool verbose)
+void volume_crypt_init(bool verbose)
 {
+	/*
+	 * libcryptsetup parses LUKS2 headers with json-c, whose default string
+	 * hash takes a random seed on first use. Early at boot, before the
+	 * kernel's random pool is ready, json-c falls back to reading
+	 * /dev/urandom, and the kernel makes that read wait until it has
+	 * gathered entropy: about a second under emulation. The Perl-like hash
+	 * needs no seed; the documents it hashes are small headers.
+	 */
+	json_global_set_string_hash(JSON_C_STR_HASH_PERLLIKE);
+
 	crypt_verbose = verbose;
 	crypt_set_log_callback(NULL, crypt_log_bridge, NULL);
 	if (verbose && log_get_max_level() >= LOG_LEVEL_DEBUG)
