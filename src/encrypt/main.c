@@ -381,16 +381,39 @@ static int cmd_resume_all(const struct encrypt_options *opts)
 	return ret;
 }
 
+static const char *const commands[] = { "data", "resume", "status", "os", "import-ade" };
+
+/* A usage error: the cause in one line, and where the usage is. */
+static int usage_error(const char *command)
+{
+	size_t i;
+
+	if (!command) {
+		log_error("No command given. See bekboot-encrypt --help.");
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (streq(command, commands[i])) {
+			log_error("Wrong arguments for %s. See bekboot-encrypt --help.", command);
+			return EXIT_USAGE;
+		}
+	log_error("Unknown command '%s'. See bekboot-encrypt --help.", command);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	struct encrypt_options opts = { .root = "" };
 	const char *command;
 
 	log_init("bekboot-encrypt");
-	if (parse_options(argc, argv, &opts) < 0 || optind >= argc) {
-		usage(stderr);
+	if (parse_options(argc, argv, &opts) < 0) {
+		/* The option's own message named the problem. */
+		fputs("See bekboot-encrypt --help.\n", stderr);
 		return EXIT_USAGE;
 	}
+	if (optind >= argc)
+		return usage_error(NULL);
 	luks_log_setup();
 
 	command = argv[optind++];
@@ -414,6 +437,5 @@ int main(int argc, char **argv)
 	if (streq(command, "import-ade") && optind == argc)
 		return import_ade_run(&opts) < 0 ? EXIT_FAILED : EXIT_OK;
 
-	usage(stderr);
-	return EXIT_USAGE;
+	return usage_error(command);
 }
